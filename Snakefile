@@ -1,0 +1,29 @@
+"""miro-workflow: MIRO + DBSCAN on SMLM benchmarks and simulations, from data to Table 1."""
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+if not config:
+
+    configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

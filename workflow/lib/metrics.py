@@ -1,0 +1,467 @@
+"""Clustering metrics of the paper ("Metrics for performance evaluation", Table 1).
+
+Conventions follow the authors' reference code (``shared/spec/metrics.md``), which reproduces the
+paper's DBSCAN rows to the printed precision:
+
+- labels are non-negative integers, one per localization; ``0`` is the background (ground
+  truth ``index`` 0) or DBSCAN noise (predictions are DBSCAN labels + 1);
+- ARI, AMI and ARI† count the background / noise as one more cluster; ARI_c drops the
+  localizations whose *ground-truth* label is 0;
+- IoU compares the unions of the convex hulls of the clusters with >= 3 localizations,
+  rasterised on the benchmark grid (:class:`Grid`);
+- JI_c, RMSRE_N and the RMSEs are computed on the Hungarian pairing of :func:`pair_clusters`.
+
+Two centroid errors are provided, and every table names which one it holds:
+
+- ``RMSE_xy``: the paper's equation, sqrt(mean d²) over paired centroid distances d (nm);
+- ``RMSE_xy_published``: sqrt(mean d) (units √nm), the convention that produced the numbers
+  printed in the paper's Table 1 (its "RMSE_x,y" column).
+
+Defined results for degenerate inputs (each is tested):
+
+- no predicted cluster (all noise): IoU = 0, JI_c = 0, RMSRE_N = RMSE = NaN (no pair);
+- no ground-truth cluster: IoU = 0 unless predicted hulls exist (then 0 too: empty
+  intersection), JI_c = 0, RMSRE_N = RMSE = NaN, ARI_c = NaN (no clustered localization);
+- a cluster with < 3 localizations, or whose points are collinear / coincident, adds no area
+  to the IoU masks (a degenerate hull has zero area); it still counts for pairing;
+- one label on both sides (e.g. all background and all noise): ARI = AMI = ARI† = 1 (scikit-
+  learn's convention for identical trivial partitions); one label on one side only: ARI† = 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial.distance import cdist
+from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
+from sklearn.metrics.cluster import contingency_matrix
+
+#: Metric names in the order of the paper's Table 1, then the published RMSE convention.
+#: ``RMSE_xy`` is the paper's equation (nm); ``RMSE_xy_published`` is sqrt(mean distance) (√nm),
+#: the value printed in the paper's Table 1 column "RMSE_x,y".
+METRICS: tuple[str, ...] = (
+    "ARI_dagger",
+    "IoU",
+    "JI_c",
+    "RMSRE_N",
+    "RMSE_xy",
+    "AMI",
+    "ARI_c",
+    "ARI",
+    "RMSE_xy_published",
+)
+#: Whether a larger value of a metric means a better clustering.
+HIGHER_IS_BETTER: dict[str, bool] = {m: not m.startswith("RMS") for m in METRICS}
+
+#: Weight of the centroid distance in the pairing cost (the rest weighs the extents).
+PAIRING_BETA = 0.9
+#: Cost of pairing clusters whose centroids are farther than half the GT cluster's mean extent.
+FAR = 1e9
+
+
+# --------------------------------------------------------------------------- label metrics
+def ari(truth: np.ndarray, pred: np.ndarray) -> float:
+    """Adjusted Rand index over all localizations, background counted as one cluster."""
+    return float(adjusted_rand_score(truth, pred))
+
+
+def ari_c(truth: np.ndarray, pred: np.ndarray) -> float:
+    """ARI over the localizations whose ground-truth label is not 0 (predictions kept as they
+    are, noise included); NaN when the ground truth has no clustered localization."""
+    clustered = np.asarray(truth) != 0
+    if not clustered.any():
+        return float("nan")
+    return float(adjusted_rand_score(np.asarray(truth)[clustered], np.asarray(pred)[clustered]))
+
+
+def ami(truth: np.ndarray, pred: np.ndarray) -> float:
+    """Adjusted mutual information, arithmetic normalisation, background as a cluster."""
+    return float(adjusted_mutual_info_score(truth, pred, average_method="arithmetic"))
+
+
+def ari_dagger(truth: np.ndarray, pred: np.ndarray) -> float:
+    """ARI† of Warrens & van der Hoef (paper ref. 38; metrics.md).
+
+    From the contingency table n_ij (ground-truth rows, predicted columns, background row and
+    noise column included), with M = C(n, 2) pairs, P_i = C(n_i+, 2), Q_j = C(n_+j, 2),
+    P = Σ P_i and Q = Σ Q_j, the adjusted Wallace index of row i and of column j are
+
+        Aw_i = (M Σ_j C(n_ij, 2) - P_i Q) / (P_i (M - Q)),
+        Av_j = (M Σ_i C(n_ij, 2) - Q_j P) / (Q_j (M - P)),
+
+    set to 0 where undefined (P_i = 0, Q_j = 0, or a single cluster on the other side). ARI†
+    is the harmonic mean of the plain means of the non-zero Aw_i and of the non-zero Av_j
+    (0 if that mean is not positive). Two single-cluster partitions give 1.
+    """
+    table = contingency_matrix(truth, pred, sparse=True)
+    if table.shape == (1, 1):
+        return 1.0
+    within = table.copy()
+    within.data = within.data * (within.data - 1) // 2
+    n = float(table.sum())
+    total = n * (n - 1) / 2
+    row_sizes, col_sizes = (np.asarray(table.sum(axis=a), dtype=float).ravel() for a in (1, 0))
+    row_pairs, col_pairs = row_sizes * (row_sizes - 1) / 2, col_sizes * (col_sizes - 1) / 2
+    aw = _adjusted_wallace(
+        np.asarray(within.sum(axis=1)).ravel(), row_pairs, col_pairs.sum(), total
+    )
+    av = _adjusted_wallace(
+        np.asarray(within.sum(axis=0)).ravel(), col_pairs, row_pairs.sum(), total
+    )
+    return _harmonic(_nonzero_mean(aw), _nonzero_mean(av))
+
+
+def _adjusted_wallace(
+    within: np.ndarray, pairs: np.ndarray, other_pairs: float, total: float
+) -> np.ndarray:
+    """(M T_k - P_k Q) / (P_k (M - Q)) per cluster k of one side; 0 where undefined."""
+    index = np.zeros_like(pairs)
+    valid = (pairs > 0) & (other_pairs < total)
+    index[valid] = (total * within[valid] - pairs[valid] * other_pairs) / (
+        pairs[valid] * (total - other_pairs)
+    )
+    return index
+
+
+def _nonzero_mean(index: np.ndarray) -> float:
+    nonzero = index[index != 0]
+    return float(nonzero.mean()) if nonzero.size else float("nan")
+
+
+def _harmonic(a: float, b: float) -> float:
+    return 2 * a * b / (a + b) if a + b > 0 else 0.0  # NaN compares False: 0
+
+
+# --------------------------------------------------------------------------- cluster summaries
+@dataclass(frozen=True)
+class Clusters:
+    """The clusters of one partition (label 0 excluded), sorted by label.
+
+    ``points`` holds the clustered localizations grouped by label; cluster k occupies
+    ``points[starts[k]:starts[k] + sizes[k]]``. ``extents`` are bounding-box width and height.
+    """
+
+    labels: np.ndarray
+    sizes: np.ndarray
+    starts: np.ndarray
+    centroids: np.ndarray
+    extents: np.ndarray
+    points: np.ndarray
+
+    @classmethod
+    def from_labels(cls, coords: np.ndarray, labels: np.ndarray) -> Clusters:
+        keep = labels != 0
+        order = np.argsort(labels[keep], kind="stable")
+        lab, pts = labels[keep][order], coords[keep][order]
+        uniq, starts, sizes = np.unique(lab, return_index=True, return_counts=True)
+        if not uniq.size:
+            empty = np.empty((0, 2))
+            return cls(uniq, sizes, starts, empty, empty, pts)
+        return cls(
+            labels=uniq,
+            sizes=sizes,
+            starts=starts,
+            centroids=np.add.reduceat(pts, starts, axis=0) / sizes[:, None],
+            extents=np.maximum.reduceat(pts, starts, axis=0)
+            - np.minimum.reduceat(pts, starts, axis=0),
+            points=pts,
+        )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def members(self, k: int) -> np.ndarray:
+        return self.points[self.starts[k] : self.starts[k] + self.sizes[k]]
+
+
+# --------------------------------------------------------------------------- IoU
+@dataclass(frozen=True)
+class Grid:
+    """Pixel centres of the IoU masks: ``dim`` evenly spaced values (ends included) from the
+    smallest to the largest x, and likewise y, of all localizations of the FOV."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+
+    @classmethod
+    def benchmark(cls, coords: np.ndarray) -> Grid:
+        """``dim = ceil(max(max x, max y) / 100) * 100 + 400`` (about 1 nm for 2 µm FOVs)."""
+        dim = int(np.ceil(coords.max() / 100) * 100 + 400)
+        lo, hi = coords.min(axis=0), coords.max(axis=0)
+        return cls(np.linspace(lo[0], hi[0], dim), np.linspace(lo[1], hi[1], dim))
+
+
+def hull_mask(clusters: Clusters, grid: Grid) -> np.ndarray:
+    """Union of the convex hulls of the clusters with >= 3 localizations, as a boolean mask
+    (rows = y, columns = x); pixels on a hull's boundary are inside. Degenerate hulls
+    (collinear or coincident points) have zero area."""
+    mask = np.zeros((grid.ys.size, grid.xs.size), dtype=bool)
+    for k in np.flatnonzero(clusters.sizes >= 3):
+        _fill_convex_hull(mask, clusters.members(k), grid)
+    return mask
+
+
+def _fill_convex_hull(mask: np.ndarray, points: np.ndarray, grid: Grid) -> None:
+    """Scan-line fill: each hull facet a·x + b·y + c <= 0 bounds x on every grid row."""
+    try:
+        hull = ConvexHull(points)
+    except QhullError:
+        return
+    lo, hi = points[hull.vertices, 1].min(), points[hull.vertices, 1].max()
+    r0, r1 = np.searchsorted(grid.ys, lo, "left"), np.searchsorted(grid.ys, hi, "right")
+    if r0 >= r1:
+        return
+    a, b, c = hull.equations.T
+    with np.errstate(divide="ignore"):
+        bound = -(b * grid.ys[r0:r1, None] + c) / a  # x bound of every facet on every row
+    left = np.max(bound, axis=1, where=a < 0, initial=-np.inf)
+    right = np.min(bound, axis=1, where=a > 0, initial=np.inf)
+    c_lo = np.searchsorted(grid.xs, left, "left")
+    c_hi = np.searchsorted(grid.xs, right, "right")
+    c0, c1 = c_lo.min(), c_hi.max()
+    if c0 >= c1:
+        return
+    cols = np.arange(c0, c1)
+    mask[r0:r1, c0:c1] |= (cols >= c_lo[:, None]) & (cols < c_hi[:, None])
+
+
+def mask_iou(truth_mask: np.ndarray, pred_mask: np.ndarray) -> float:
+    """|intersection| / |union| of two masks; 0 when the union is empty."""
+    union = np.count_nonzero(truth_mask | pred_mask)
+    return np.count_nonzero(truth_mask & pred_mask) / union if union else 0.0
+
+
+def iou(coords: np.ndarray, truth: np.ndarray, pred: np.ndarray) -> float:
+    """IoU of the ground-truth and predicted hull masks on the benchmark grid (0 when no
+    predicted cluster has a hull)."""
+    coords, truth, pred = _checked(coords, truth, pred)
+    grid = Grid.benchmark(coords)
+    return mask_iou(
+        hull_mask(Clusters.from_labels(coords, truth), grid),
+        hull_mask(Clusters.from_labels(coords, pred), grid),
+    )
+
+
+# --------------------------------------------------------------------------- cluster pairing
+class Pairing(NamedTuple):
+    """Kept (true-positive) pairs of :func:`pair_clusters`: cluster indices into the truth and
+    prediction :class:`Clusters`, centroid distances (nm), and the number of clusters."""
+
+    truth: np.ndarray
+    pred: np.ndarray
+    distance: np.ndarray
+    truth_sizes: np.ndarray
+    pred_sizes: np.ndarray
+    n_truth: int
+    n_pred: int
+
+
+def pair_clusters(truth: Clusters, pred: Clusters) -> Pairing:
+    """Hungarian pairing of ground-truth and predicted clusters (paper Methods; metrics.md).
+
+    Cost = 0.9 × centroid distance + 0.1 × city-block distance between bounding-box extents,
+    where a centroid distance above half the mean extent (mean of width and height) of that
+    ground-truth cluster is replaced by 1e9. An assigned pair is kept (TP) if its (replaced)
+    distance is below the largest half mean extent over the ground-truth clusters.
+    """
+    if not len(truth) or not len(pred):
+        empty = np.empty(0, dtype=np.intp)
+        return Pairing(empty, empty, np.empty(0), empty, empty, len(truth), len(pred))
+    half_extent = truth.extents.mean(axis=1) / 2
+    distance = cdist(truth.centroids, pred.centroids)
+    distance[distance > half_extent[:, None]] = FAR
+    cost = PAIRING_BETA * distance + (1 - PAIRING_BETA) * cdist(
+        truth.extents, pred.extents, metric="cityblock"
+    )
+    rows, cols = linear_sum_assignment(cost)
+    kept = distance[rows, cols] < half_extent.max()
+    rows, cols = rows[kept], cols[kept]
+    return Pairing(
+        rows,
+        cols,
+        distance[rows, cols],
+        truth.sizes[rows],
+        pred.sizes[cols],
+        len(truth),
+        len(pred),
+    )
+
+
+def jaccard_clusters(pairing: Pairing) -> float:
+    """JI_c = TP / (TP + FP + FN); 0 when there is no cluster on either side."""
+    tp = len(pairing.distance)
+    denominator = pairing.n_truth + pairing.n_pred - tp
+    return tp / denominator if denominator else 0.0
+
+
+def rmsre_n(pairing: Pairing) -> float:
+    """RMSRE_N = sqrt(mean over TP of ((N_gt - N_pred) / N_gt)²); NaN without TP."""
+    if not len(pairing.distance):
+        return float("nan")
+    relative = (pairing.truth_sizes - pairing.pred_sizes) / pairing.truth_sizes
+    return float(np.sqrt(np.mean(relative**2)))
+
+
+def rmse_xy(pairing: Pairing) -> float:
+    """RMSE_x,y by the paper's equation: sqrt(mean over TP of d²), in nm; NaN without TP."""
+    if not len(pairing.distance):
+        return float("nan")
+    return float(np.sqrt(np.mean(pairing.distance**2)))
+
+
+def rmse_xy_published(pairing: Pairing) -> float:
+    """RMSE_x,y as published in Table 1: sqrt(mean over TP of d), in √nm; NaN without TP."""
+    if not len(pairing.distance):
+        return float("nan")
+    return float(np.sqrt(np.mean(pairing.distance)))
+
+
+# --------------------------------------------------------------------------- ablation metrics
+def compression_index(coords: np.ndarray, squeezed: np.ndarray, labels: np.ndarray) -> float:
+    """Compression index ("Number of recurrent steps"): mean over clusters l (label != 0) of
+    1 - Σ_i ||x_i + Δx_i - μ_l|| / Σ_i ||x_i - μ_l||, with ``squeezed`` = x + Δx and μ_l the
+    centroid of the original positions. Clusters with zero spread (one point) are skipped;
+    NaN when no cluster remains."""
+    coords, labels = _checked(coords, labels)[:2]
+    squeezed = np.asarray(squeezed, dtype=np.float64)
+    if squeezed.shape != coords.shape:
+        raise ValueError(f"squeezed has shape {squeezed.shape}, coords {coords.shape}")
+    keep = labels != 0
+    uniq, inverse, sizes = np.unique(labels[keep], return_inverse=True, return_counts=True)
+    centroid = np.stack([np.bincount(inverse, w) for w in coords[keep].T], axis=1)
+    centroid = (centroid / sizes[:, None])[inverse]
+    before = np.bincount(inverse, np.linalg.norm(coords[keep] - centroid, axis=1), len(uniq))
+    after = np.bincount(inverse, np.linalg.norm(squeezed[keep] - centroid, axis=1), len(uniq))
+    spread = before > 0
+    return float(np.mean(1 - after[spread] / before[spread])) if spread.any() else float("nan")
+
+
+def dirichlet_energy(features: np.ndarray, edge_index: np.ndarray) -> float:
+    """Dirichlet energy ("Number of recurrent steps"): (1/N_v) Σ_i Σ_{j∈N_i} ||u_i - u_j||²,
+    summed over the directed edges of ``edge_index`` (2, E) (store both directions for an
+    undirected graph), for node features ``features`` (N_v, F)."""
+    features = np.asarray(features, dtype=np.float64)
+    edge_index = np.asarray(edge_index)
+    if features.ndim != 2 or edge_index.ndim != 2 or edge_index.shape[0] != 2:
+        raise ValueError(
+            f"need features (N, F) and edge_index (2, E), got {features.shape}, {edge_index.shape}"
+        )
+    diff = features[edge_index[0]] - features[edge_index[1]]
+    return float(np.sum(diff**2) / len(features))
+
+
+# --------------------------------------------------------------------------- whole FOVs
+class FovRecord(NamedTuple):
+    """One FOV for :func:`evaluate_fovs`: localizations (n, 2) in nm, ground-truth labels
+    (n,), and the labels (n,) of every method by name (0 = noise)."""
+
+    dataset: str
+    fov: int
+    coords: np.ndarray
+    truth: np.ndarray
+    predictions: Mapping[str, np.ndarray]
+
+
+def evaluate_fov(
+    coords: np.ndarray,
+    truth: np.ndarray,
+    predictions: Mapping[str, np.ndarray],
+    metrics: Sequence[str] = METRICS,
+) -> pd.DataFrame:
+    """Metrics of every method on one FOV: one row per method, columns ``method`` and the
+    requested ``metrics`` (names from :data:`METRICS`). The ground-truth hulls and cluster
+    summary are computed once and shared by all methods."""
+    unknown = set(metrics) - set(METRICS)
+    if unknown:
+        raise ValueError(f"unknown metrics {sorted(unknown)}; known: {list(METRICS)}")
+    coords, truth = _checked(coords, truth)
+    gt = Clusters.from_labels(coords, truth)
+    grid = Grid.benchmark(coords) if "IoU" in metrics else None
+    gt_mask = hull_mask(gt, grid) if grid is not None else None
+    rows = []
+    for method, labels in predictions.items():
+        pred = _checked(coords, labels, name=f"predictions[{method!r}]")[1]
+        rows.append(
+            {"method": method} | _method_metrics(coords, truth, pred, gt, gt_mask, grid, metrics)
+        )
+    return pd.DataFrame(rows, columns=["method", *metrics])
+
+
+def _method_metrics(
+    coords: np.ndarray,
+    truth: np.ndarray,
+    pred: np.ndarray,
+    gt: Clusters,
+    gt_mask: np.ndarray | None,
+    grid: Grid | None,
+    metrics: Sequence[str],
+) -> dict[str, float]:
+    """The requested metrics of one prediction, reusing the ground-truth summary and mask."""
+    clusters = Clusters.from_labels(coords, pred)
+    paired = {"JI_c", "RMSRE_N", "RMSE_xy", "RMSE_xy_published"}.intersection(metrics)
+    pairing = pair_clusters(gt, clusters) if paired else None
+    pred_mask = hull_mask(clusters, grid) if grid is not None else None
+    compute = {
+        "ARI_dagger": lambda: ari_dagger(truth, pred),
+        "IoU": lambda: mask_iou(gt_mask, pred_mask),
+        "JI_c": lambda: jaccard_clusters(pairing),
+        "RMSRE_N": lambda: rmsre_n(pairing),
+        "RMSE_xy": lambda: rmse_xy(pairing),
+        "AMI": lambda: ami(truth, pred),
+        "ARI_c": lambda: ari_c(truth, pred),
+        "ARI": lambda: ari(truth, pred),
+        "RMSE_xy_published": lambda: rmse_xy_published(pairing),
+    }
+    return {m: compute[m]() for m in metrics}
+
+
+def evaluate_fovs(
+    records: Iterable[FovRecord], metrics: Sequence[str] = METRICS, progress: bool = False
+) -> pd.DataFrame:
+    """Evaluate many FOVs; long table with columns dataset, fov, method, metric, value."""
+    if progress:
+        from tqdm.auto import tqdm
+
+        records = tqdm(records, desc="metrics", unit="FOV")
+    tables = []
+    for record in records:
+        table = evaluate_fov(record.coords, record.truth, record.predictions, metrics)
+        table.insert(0, "fov", record.fov)
+        table.insert(0, "dataset", record.dataset)
+        tables.append(table)
+    columns = ["dataset", "fov", "method", "metric", "value"]
+    if not tables:
+        return pd.DataFrame(columns=columns)
+    wide = pd.concat(tables, ignore_index=True)
+    long = wide.melt(id_vars=["dataset", "fov", "method"], var_name="metric", value_name="value")
+    return long[columns]
+
+
+def _checked(
+    coords: np.ndarray, labels: np.ndarray, pred: np.ndarray | None = None, name: str = "labels"
+) -> tuple[np.ndarray, ...]:
+    """Validate (n, 2) finite coordinates and non-negative integer label vectors of length n."""
+    coords = np.asarray(coords, dtype=np.float64)
+    if coords.ndim != 2 or coords.shape[1] != 2 or not len(coords):
+        raise ValueError(f"coords must be a non-empty (n, 2) array, got shape {coords.shape}")
+    if not np.isfinite(coords).all():
+        raise ValueError("coords contain NaN or infinite values")
+    out = [coords]
+    for label_name, lab in ((name, labels), ("pred", pred)):
+        if lab is None:
+            continue
+        lab = np.asarray(lab)
+        if lab.shape != (len(coords),) or not np.issubdtype(lab.dtype, np.integer):
+            raise ValueError(
+                f"{label_name} must be {len(coords)} integers, got {lab.dtype} {lab.shape}"
+            )
+        if lab.min() < 0:
+            raise ValueError(f"{label_name} contain negative labels; use DBSCAN labels + 1")
+        out.append(lab)
+    return tuple(out)

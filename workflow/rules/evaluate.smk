@@ -1,0 +1,56 @@
+"""Evaluation: DBSCAN parameters (published or Optuna), clustering, per-FOV metrics, statistics."""
+
+
+rule optimise_dbscan:
+    input:
+        fovs=f"{RESULTS}/{{ds}}/data/fovs",
+        split=f"{RESULTS}/{{ds}}/split.json",
+        coords=clustering_coords,
+    output:
+        params=f"{RESULTS}/{{ds}}/dbscan/{{method}}.json",
+        trials=f"{RESULTS}/{{ds}}/dbscan/{{method}}_trials.csv",
+    params:
+        settings=ds_settings,
+        seed=SETTINGS["seed"],
+        study=lambda wildcards: f"{RESULTS}/{wildcards.ds}/dbscan/{wildcards.method}_study.db",
+    threads: 1
+    log:
+        f"{RESULTS}/logs/optimise_dbscan/{{ds}}_{{method}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/optimise_dbscan/{{ds}}_{{method}}.tsv"
+    script:
+        "../scripts/optimise_dbscan.py"
+
+
+rule cluster:
+    input:
+        fovs=f"{RESULTS}/{{ds}}/data/fovs",
+        params=f"{RESULTS}/{{ds}}/dbscan/{{method}}.json",
+        coords=clustering_coords,
+    output:
+        f"{RESULTS}/{{ds}}/labels/{{method}}.csv.gz",
+    threads: 1
+    log:
+        f"{RESULTS}/logs/cluster/{{ds}}_{{method}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/cluster/{{ds}}_{{method}}.tsv"
+    script:
+        "../scripts/cluster.py"
+
+
+rule metrics:
+    input:
+        fovs=f"{RESULTS}/{{ds}}/data/fovs",
+        split=f"{RESULTS}/{{ds}}/split.json",
+        labels=expand(f"{RESULTS}/{{{{ds}}}}/labels/{{method}}.csv.gz", method=METHODS),
+    output:
+        f"{RESULTS}/{{ds}}/metrics.csv",
+    params:
+        methods=METHODS,
+    threads: 1
+    log:
+        f"{RESULTS}/logs/metrics/{{ds}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/metrics/{{ds}}.tsv"
+    script:
+        "../scripts/metrics.py"

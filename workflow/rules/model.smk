@@ -1,0 +1,45 @@
+"""Model: train MIRO (GPU when present) or import published weights, then squeeze the FOVs."""
+
+
+rule train:
+    input:
+        augment_chunks,
+    output:
+        model=f"{RESULTS}/{{ds}}/model/model.pt",
+        losses=f"{RESULTS}/{{ds}}/model/losses.csv",
+    params:
+        settings=ds_settings,
+        seed=SETTINGS["seed"],
+        device=SETTINGS["device"],
+        workdir=lambda wildcards: f"{RESULTS}/{wildcards.ds}/model/work",
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=240,
+        gpu=1,
+    log:
+        f"{RESULTS}/logs/train/{{ds}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{ds}}.tsv"
+    script:
+        "../scripts/train.py"
+
+
+rule transform:
+    input:
+        model=model_checkpoint,
+        fovs=f"{RESULTS}/{{ds}}/data/fovs",
+    output:
+        f"{RESULTS}/{{ds}}/transform/squeezed.csv.gz",
+    params:
+        device=SETTINGS["device"],
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    log:
+        f"{RESULTS}/logs/transform/{{ds}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/transform/{{ds}}.tsv"
+    script:
+        "../scripts/transform.py"

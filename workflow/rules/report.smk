@@ -1,0 +1,58 @@
+"""Tables, statistics, figures and the HTML report."""
+
+
+rule tables:
+    input:
+        expand(f"{RESULTS}/{{ds}}/metrics.csv", ds=DATASETS),
+    output:
+        table1_csv=report(
+            f"{RESULTS}/tables/table1.csv",
+            caption="../report/table1.rst",
+            category="Tables",
+        ),
+        table1_md=f"{RESULTS}/tables/table1.md",
+        table1_tex=f"{RESULTS}/tables/table1.tex",
+        stats=report(
+            f"{RESULTS}/tables/stats.csv",
+            caption="../report/stats.rst",
+            category="Tables",
+        ),
+        stats_md=f"{RESULTS}/tables/stats.md",
+        scorecard=report(
+            f"{RESULTS}/tables/scorecard.csv",
+            caption="../report/scorecard.rst",
+            category="Tables",
+        ),
+        scorecard_md=f"{RESULTS}/tables/scorecard.md",
+    params:
+        preset=SETTINGS["preset"],
+        paper_names={ds: s["paper_name"] for ds, s in SETTINGS["datasets"].items()},
+        paper_table=RESOURCES / "paper_table1.csv",
+    log:
+        f"{RESULTS}/logs/tables.log",
+    script:
+        "../scripts/tables.py"
+
+
+rule fig2:
+    input:
+        fovs=f"{RESULTS}/{{ds}}/data/fovs",
+        split=f"{RESULTS}/{{ds}}/split.json",
+        labels=expand(f"{RESULTS}/{{{{ds}}}}/labels/{{method}}.csv.gz", method=METHODS),
+        metrics=f"{RESULTS}/{{ds}}/metrics.csv",
+    output:
+        png=report(
+            f"{RESULTS}/figures/fig2_{{ds}}.png",
+            caption="../report/fig2.rst",
+            category="Figures",
+            subcategory="{ds}",
+        ),
+        pdf=f"{RESULTS}/figures/fig2_{{ds}}.pdf",
+    params:
+        methods=METHODS,
+        example_fov=SETTINGS["example_fov"],
+        preset=SETTINGS["preset"],
+    log:
+        f"{RESULTS}/logs/fig2/{{ds}}.log",
+    script:
+        "../scripts/fig2.py"

@@ -1,0 +1,28 @@
+"""Rule metrics: per-FOV metrics of every method on the test FOVs (long table)."""
+
+from miro.dataset import load_fovs, read_per_fov
+from miro.io import write_csv_atomic
+from miro.metrics import evaluate_fovs
+from miro.runlog import script_logging
+from miro.split import read_split
+
+with script_logging(snakemake.log[0]) as log:
+    test = read_split(snakemake.input.split)["test"]
+    fovs = load_fovs(snakemake.input.fovs, test)
+    labels = {
+        method: read_per_fov(path, ["label"])
+        for method, path in zip(snakemake.params.methods, snakemake.input.labels, strict=True)
+    }
+    records = [
+        {
+            "dataset": snakemake.wildcards.ds,
+            "fov": f,
+            "coords": frame[["x", "y"]].to_numpy(),
+            "truth": frame["index"].to_numpy(),
+            "predictions": {m: labels[m][f] for m in labels},
+        }
+        for f, frame in fovs.items()
+    ]
+    table = evaluate_fovs(records)
+    log.info("%d test FOVs evaluated", len(test))
+    write_csv_atomic(table, snakemake.output[0])

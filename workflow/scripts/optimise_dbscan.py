@@ -1,0 +1,43 @@
+"""Rule optimise_dbscan: DBSCAN parameters for one method (published, or an Optuna study)."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from miro.dataset import load_fovs, read_per_fov
+from miro.io import atomic_path
+from miro.optimise import optimise_dbscan
+from miro.runlog import script_logging
+from miro.split import read_split
+
+with script_logging(snakemake.log[0]) as log:
+    settings, method = snakemake.params.settings, snakemake.wildcards.method
+    dbscan = settings["dbscan"]
+    if method == "DBSCAN" and dbscan["baseline"] == "published":
+        best = dict(settings["published_dbscan"], source="published (benchmark_settings.csv)")
+        trials = pd.DataFrame(columns=["number", "eps", "min_samples", "value"])
+    else:
+        fov_ids = read_split(snakemake.input.split)[dbscan["tuning_fovs"]]
+        fovs = load_fovs(snakemake.input.fovs, fov_ids)
+        squeezed = read_per_fov(snakemake.input.coords[0], ["x", "y"]) if method == "MIRO" else {}
+        tuning = [
+            (squeezed.get(f, frame[["x", "y"]].to_numpy()), frame["index"].to_numpy())
+            for f, frame in fovs.items()
+        ]
+        best, trials = optimise_dbscan(
+            tuning,
+            eps_range=tuple(dbscan["eps_nm"]),
+            min_samples_range=tuple(dbscan["min_samples"]),
+            n_trials=dbscan["n_trials"],
+            seed=snakemake.params.seed,
+            storage_path=Path(snakemake.params.study),
+            study_name=f"{snakemake.wildcards.ds}-{method}",
+            objective=dbscan["objective"],
+        )
+        best = dict(best, source=f"optuna on {dbscan['tuning_fovs']} FOVs {fov_ids}")
+    log.info("%s: %s", method, best)
+    with atomic_path(snakemake.output.trials) as tmp:
+        trials.to_csv(tmp, index=False)
+    with atomic_path(snakemake.output.params) as tmp:
+        Path(tmp).write_text(json.dumps(best, indent=2))

@@ -1,0 +1,16 @@
+"""Rule split: training / test FOVs of a dataset (the paper's FOVs for benchmark folders)."""
+
+from miro.dataset import fov_index
+from miro.runlog import script_logging
+from miro.split import split_fovs, write_split
+
+with script_logging(snakemake.log[0]) as log:
+    settings = snakemake.params.settings
+    split = split_fovs(
+        sorted(fov_index(snakemake.input[0])),
+        n_train=settings["n_train"],
+        train_fovs=settings["train_fovs"],
+        seed=snakemake.params.seed,
+    )
+    log.info("train FOVs %s, %d test FOVs", split["train"], len(split["test"]))
+    write_split(split, snakemake.output[0])
