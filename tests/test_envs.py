@@ -23,7 +23,8 @@ def test_conda_env_matches_requirements(repo_root):
 def test_constraints_agree_with_requirements(repo_root):
     required = _pins((repo_root / "requirements.txt").read_text().splitlines())
     constraints = {
-        k.lower(): v for k, v in _pins((repo_root / "constraints.txt").read_text().splitlines()).items()
+        k.lower(): v
+        for k, v in _pins((repo_root / "constraints.txt").read_text().splitlines()).items()
     }
     for name, version in required.items():
         assert constraints[name.lower()] == version, name

@@ -14,8 +14,8 @@ state_dir() {
   (cd "$1" && pwd)
 }
 
-# recorded_pid DIR NAME: prints the PID in DIR/NAME.pid when that process is alive (not a zombie)
-# and its command name is NAME (a stale file whose PID was reused by another program prints nothing).
+# recorded_pid DIR NAME: prints the PID in DIR/NAME.pid when that process is alive (not a
+# zombie) and its command name is NAME; a stale file whose PID was reused prints nothing.
 recorded_pid() {
   local file="$1/$2.pid" pid
   [[ -f "$file" ]] || return 0

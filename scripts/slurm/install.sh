@@ -16,7 +16,7 @@ if [[ -z "$(missing)" ]]; then
   exit 0
 fi
 
-[[ "$(id -u)" == 0 ]] || die "installing slurm-wlm and munge needs root (missing: $(missing | xargs))"
+[[ "$(id -u)" == 0 ]] || die "installing slurm-wlm/munge needs root (missing: $(missing | xargs))"
 command -v apt-get >/dev/null || die "apt-get not found: install SLURM and munge by hand"
 export DEBIAN_FRONTEND=noninteractive
 # Refresh the package lists only when they do not know the packages yet.

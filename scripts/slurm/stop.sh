@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops the local SLURM cluster that start.sh STATE_DIR brought up: cancels leftover jobs, then
 # sends SIGTERM to exactly the recorded daemons (slurmd, slurmctld, munged if we started it),
-# checking each PID's command name first, and waits for them to exit. Idempotent.
+# checking each PID's command name first, waits for them to exit, and removes the
+# /run/slurm/conf link when it is ours. Idempotent.
 #
 # Usage: stop.sh STATE_DIR
 set -euo pipefail
@@ -39,5 +40,8 @@ for daemon in slurmd slurmctld munged; do
   fi
   rm -f "$dir/$daemon.pid"
 done
+if [[ "$(readlink /run/slurm/conf || true)" == "$dir/"* ]]; then
+  rm -f /run/slurm/conf
+fi
 log "cluster in $dir stopped"
 exit "$status"

@@ -80,6 +80,12 @@ def upstream(tmp_path, benchmark_dir, manifest):
     thread.join()
 
 
+def fetch(upstream: Upstream, dest: Path, **kwargs) -> list[Path]:
+    """fetch_folder of the served files from the test server (or ``local_dir``), fast retries."""
+    kwargs = {"manifest": upstream.manifest, "base_url": upstream.url, **FAST, **kwargs}
+    return fetch_folder(FOLDER, dest, **kwargs)
+
+
 def closed_port_url() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -96,7 +102,7 @@ def corrupt(path: Path) -> None:
 
 def test_download_verifies_and_skips_present_files(tmp_path, upstream):
     dest = tmp_path / "dest"
-    paths = fetch_folder(FOLDER, dest, manifest=upstream.manifest, base_url=upstream.url, **FAST)
+    paths = fetch(upstream, dest)
     assert [p.parent for p in paths] == [dest / FOLDER] * 3
     assert [fov_number(p) for p in paths] == sorted(fov_number(p) for p in paths)
     expected = upstream.manifest.set_index("file")
@@ -105,7 +111,7 @@ def test_download_verifies_and_skips_present_files(tmp_path, upstream):
         assert path.read_bytes() == upstream.served(path.name).read_bytes()
     assert len(upstream.server.requests) == 3
     assert sorted(p.name for p in (dest / FOLDER).iterdir()) == sorted(upstream.manifest["file"])
-    again = fetch_folder(FOLDER, dest, manifest=upstream.manifest, base_url=upstream.url, **FAST)
+    again = fetch(upstream, dest)
     assert again == paths and len(upstream.server.requests) == 3  # nothing fetched twice
 
 
@@ -115,7 +121,7 @@ def test_corrupted_download_fails_and_leaves_nothing(tmp_path, upstream):
     corrupt(upstream.served(name))
     dest = tmp_path / "dest"
     with pytest.raises(ChecksumError) as info:
-        fetch_folder(FOLDER, dest, manifest=upstream.manifest, base_url=upstream.url, **FAST)
+        fetch(upstream, dest)
     message = str(info.value)
     assert name in message and row["sha256"] in message
     assert sha256sum(upstream.served(name)) in message  # expected vs got
@@ -128,14 +134,14 @@ def test_truncated_download_reports_sizes(tmp_path, upstream):
     name, size = upstream.manifest[["file", "bytes"]].iloc[0]
     upstream.served(name).write_bytes(upstream.served(name).read_bytes()[:100])
     with pytest.raises(ChecksumError, match=f"{name}.*expected {size} bytes.*got 100 bytes"):
-        fetch_folder(FOLDER, tmp_path, manifest=upstream.manifest, base_url=upstream.url, **FAST)
+        fetch(upstream, tmp_path)
 
 
 def test_truncated_existing_file_is_fetched_again(tmp_path, upstream):
-    paths = fetch_folder(FOLDER, tmp_path, manifest=upstream.manifest, base_url=upstream.url, **FAST)
+    paths = fetch(upstream, tmp_path)
     good = paths[1].read_bytes()
     paths[1].write_bytes(good[: len(good) // 2])
-    fetch_folder(FOLDER, tmp_path, manifest=upstream.manifest, base_url=upstream.url, **FAST)
+    fetch(upstream, tmp_path)
     assert paths[1].read_bytes() == good
     assert upstream.requests_for(paths[1].name) == 2
     assert upstream.requests_for(paths[0].name) == 1
@@ -143,18 +149,18 @@ def test_truncated_existing_file_is_fetched_again(tmp_path, upstream):
 
 def test_server_errors_are_retried(tmp_path, upstream):
     upstream.server.failures = FAST["retries"]
-    paths = fetch_folder(FOLDER, tmp_path, manifest=upstream.manifest, base_url=upstream.url, **FAST)
+    paths = fetch(upstream, tmp_path)
     assert len(paths) == 3 and len(upstream.server.requests) == 3 + FAST["retries"]
     upstream.server.failures = 100
     with pytest.raises(BenchmarkError, match="503"):
-        fetch_folder(FOLDER, tmp_path / "b", manifest=upstream.manifest, base_url=upstream.url, **FAST)
+        fetch(upstream, tmp_path / "b")
 
 
 def test_missing_upstream_file_is_not_retried(tmp_path, upstream):
     name = upstream.manifest["file"].iloc[0]
     upstream.served(name).unlink()
     with pytest.raises(BenchmarkError, match="404"):
-        fetch_folder(FOLDER, tmp_path, manifest=upstream.manifest, base_url=upstream.url, **FAST)
+        fetch(upstream, tmp_path)
     assert upstream.requests_for(name) == 1
 
 
@@ -170,9 +176,7 @@ def test_offline_without_local_copy_says_what_to_set(tmp_path, manifest):
 
 def test_local_copy_is_checked_and_copied(tmp_path, upstream):
     dest = tmp_path / "dest"
-    paths = fetch_folder(
-        FOLDER, dest, manifest=upstream.manifest, local_dir=upstream.root, base_url="x", **FAST
-    )
+    paths = fetch(upstream, dest, local_dir=upstream.root, base_url="http://unused")
     assert len(paths) == 3 and not upstream.server.requests
     for path in paths:
         assert not path.is_symlink()
@@ -181,11 +185,11 @@ def test_local_copy_is_checked_and_copied(tmp_path, upstream):
     corrupt(upstream.served(name))
     paths[2].unlink()
     with pytest.raises(ChecksumError, match=f"{name} from {upstream.served(name)}.*expected"):
-        fetch_folder(FOLDER, dest, manifest=upstream.manifest, local_dir=upstream.root, **FAST)
+        fetch(upstream, dest, local_dir=upstream.root)
     assert not paths[2].exists()
     upstream.served(name).unlink()
     with pytest.raises(BenchmarkError, match=f"{name} is missing from the local benchmark copy"):
-        fetch_folder(FOLDER, dest, manifest=upstream.manifest, local_dir=upstream.root, **FAST)
+        fetch(upstream, dest, local_dir=upstream.root)
 
 
 @pytest.mark.benchmark_data
@@ -197,7 +201,9 @@ def test_shared_local_copy_matches_manifest(tmp_path, benchmark_dir, manifest):
 
 
 def test_unknown_or_unlisted_folder(tmp_path, manifest):
-    with pytest.raises(ValueError, match="unknown benchmark folder.*Multiple Blinking - Scenario 10"):
+    with pytest.raises(
+        ValueError, match=r"unknown benchmark folder.*'Multiple Blinking - Scenario 10'"
+    ):
         fetch_folder("Ground Truth - Scenario 1", tmp_path, manifest=manifest)
     with pytest.raises(BenchmarkError, match="lists no files"):
         fetch_folder(FOLDER, tmp_path, manifest=manifest[manifest["folder"] != FOLDER])

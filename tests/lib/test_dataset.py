@@ -2,7 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from miro.dataset import fov_index, load_fovs, publish_dir, read_per_fov, write_fov_dir, write_per_fov
+from miro.dataset import (
+    fov_index,
+    load_fovs,
+    publish_dir,
+    read_per_fov,
+    write_fov_dir,
+    write_per_fov,
+)
 
 
 def _write_fov(path, n=10, seed=0):

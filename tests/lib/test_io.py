@@ -73,7 +73,9 @@ def test_generic_with_mapping_and_delimiters(tmp_path, name, sep):
     rows = [["PosX", "PosY", "label", "note"], ["1.5", "2", "0", "a"], ["3", "4", "2", "b"]]
     rows.append(["5", "6.25", "2", "c"])
     path = write(tmp_path, name, "\n".join(sep.join(r) for r in rows) + "\n")
-    df = read_localizations(path, fmt="generic", columns={"x": "PosX", "y": "PosY", "index": "label"})
+    df = read_localizations(
+        path, fmt="generic", columns={"x": "PosX", "y": "PosY", "index": "label"}
+    )
     assert list(df.columns) == ["x", "y", "index", "note"]
     assert df["x"].tolist() == [1.5, 3.0, 5.0] and df["y"].tolist() == [2.0, 4.0, 6.25]
     assert df["index"].tolist() == [0, 2, 2] and df["note"].tolist() == ["a", "b", "c"]

@@ -55,7 +55,9 @@ def test_published_baseline_without_benchmark_is_an_error():
 
 
 def test_other_training_size_drops_paper_fovs():
-    config = _config(source="benchmark", folder="Ground Truth - Scenario 8", settings={"n_train": 2})
+    config = _config(
+        source="benchmark", folder="Ground Truth - Scenario 8", settings={"n_train": 2}
+    )
     assert dataset_settings(config, "d")["train_fovs"] is None
 
 

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
@@ -41,9 +39,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 from torch_geometric.data import Data
 
 from miro.graph import build_graph
+from miro.io import atomic_path
 
 # Independent random streams below one seed: SeedSequence(seed, spawn_key=(stream, ...)).
 _DENSIFY_STREAM, _SAMPLE_STREAM, _SINGLE_SHOT_STREAM = 0, 1, 2
@@ -83,10 +83,14 @@ class AugmentSettings:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, tuple) and not (len(value) == 2 and value[0] <= value[1]):
-                raise ValueError(f"AugmentSettings.{f.name} must be a (low, high) pair, got {value}")
+                raise ValueError(
+                    f"AugmentSettings.{f.name} must be a (low, high) pair, got {value}"
+                )
         if self.background not in ("uniform", "resample"):
-            raise ValueError(f"AugmentSettings.background must be 'uniform' or 'resample', "
-                             f"got {self.background!r}")
+            raise ValueError(
+                f"AugmentSettings.background must be 'uniform' or 'resample', "
+                f"got {self.background!r}"
+            )
         if min(self.num_additions, self.background_additions) < 0:
             raise ValueError("AugmentSettings: numbers of additions must be >= 0")
         if min(self.jitter_sd, self.background_jitter_sd) < 0:
@@ -268,6 +272,9 @@ def training_structures(train_fovs: Sequence[pd.DataFrame]) -> TrainingSet:
     """Extract the centred training structures and the backgrounds from the training FOVs."""
     if len(train_fovs) == 0:
         raise ValueError("no training FOVs given")
+    optional = {tuple(c for c in ("class", "index_coarse") if c in f.columns) for f in train_fovs}
+    if len(optional) > 1:
+        raise ValueError(f"training FOVs disagree on the optional columns: {sorted(optional)}")
     structures, backgrounds, counts, bg_counts = [], [], [], []
     for k, fov in enumerate(train_fovs):
         name = f"training FOV {k}" + (f" ({fov.attrs['path']})" if "path" in fov.attrs else "")
@@ -285,13 +292,10 @@ def training_structures(train_fovs: Sequence[pd.DataFrame]) -> TrainingSet:
         counts.append(len(ids))
         for unit in ids:
             rows = np.flatnonzero(units == unit)
-            local_fine = None if coarse is None else np.unique(fine[rows], return_inverse=True)[1]
-            if coarse is not None and fine[rows].min() > 0:
-                local_fine = local_fine + 1  # keep 0 for "in no fine cluster"
             structures.append(
                 Structure(
                     xy[rows] - xy[rows].mean(axis=0),
-                    local_fine,
+                    None if coarse is None else _consecutive(fine[rows]),
                     None if classes is None else classes[rows],
                 )
             )
@@ -300,16 +304,27 @@ def training_structures(train_fovs: Sequence[pd.DataFrame]) -> TrainingSet:
     return TrainingSet(structures, backgrounds, counts, bg_counts)
 
 
+def _consecutive(labels: np.ndarray) -> np.ndarray:
+    """Positive labels renumbered 1..K in sorted order; 0 stays 0."""
+    out = np.zeros(len(labels), np.int64)
+    positive = labels > 0
+    out[positive] = np.unique(labels[positive], return_inverse=True)[1] + 1
+    return out
+
+
 def _check_nesting(fine: np.ndarray, coarse: np.ndarray, name: str) -> None:
     """Every fine cluster must lie inside exactly one coarse structure."""
     pairs = np.unique(np.column_stack([fine, coarse])[fine > 0], axis=0)
     if np.any(pairs[:, 1] == 0):
-        raise ValueError(f"{name}: fine cluster(s) {sorted(set(pairs[pairs[:, 1] == 0, 0]))} "
-                         "lie outside any coarse structure ('index_coarse' = 0)")
+        raise ValueError(
+            f"{name}: fine cluster(s) {np.unique(pairs[pairs[:, 1] == 0, 0]).tolist()} "
+            "lie outside any coarse structure ('index_coarse' = 0)"
+        )
     fine_ids, n = np.unique(pairs[:, 0], return_counts=True)
     if np.any(n > 1):
-        raise ValueError(f"{name}: fine cluster(s) {fine_ids[n > 1].tolist()} span several "
-                         "coarse structures")
+        raise ValueError(
+            f"{name}: fine cluster(s) {fine_ids[n > 1].tolist()} span several coarse structures"
+        )
 
 
 def settings_from_data(
@@ -344,8 +359,10 @@ def settings_for_benchmark(
     if folder in _PRESETS:
         return _PRESETS[folder]
     if train_fovs is None:
-        raise ValueError(f"no augmentation preset for {folder!r} and no training FOVs to derive "
-                         f"settings from; presets: {sorted(_PRESETS)}")
+        raise ValueError(
+            f"no augmentation preset for {folder!r} and no training FOVs to derive "
+            f"settings from; presets: {sorted(_PRESETS)}"
+        )
     return settings_from_data(train_fovs, blinking=folder.startswith("Multiple Blinking"))
 
 
@@ -392,11 +409,14 @@ class _Sampler:
         training = training_structures(train_fovs)
         ids = np.arange(len(training.structures))
         if settings.single_shot:
-            pick = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+            stream = np.random.SeedSequence(seed, spawn_key=(_SINGLE_SHOT_STREAM,))
+            pick = np.random.default_rng(stream)
             ids = ids[[pick.integers(len(ids))]]
         if settings.background == "resample" and not any(len(b) for b in training.backgrounds):
-            raise ValueError("background 'resample' needs non-clustered localizations "
-                             "(label 0) in the training FOVs")
+            raise ValueError(
+                "background 'resample' needs non-clustered localizations "
+                "(label 0) in the training FOVs"
+            )
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DENSIFY_STREAM,)))
         self.ids = ids
         self.structures = []
@@ -418,34 +438,35 @@ class _Sampler:
 
     def __call__(self, i: int) -> PointCloud:
         s = self.settings
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(_SAMPLE_STREAM, i)))
+        rng = np.random.default_rng(
+            np.random.SeedSequence(self.seed, spawn_key=(_SAMPLE_STREAM, i))
+        )
         if s.background == "uniform":
             background = rng.uniform(0.0, 1.0, (_count(rng, s.background_count), 2))
             centres = rng.uniform(*s.placement, (_count(rng, s.clusters_per_fov), 2))
         else:
             background = self._resampled_background(rng)
             centres = self._empty_cells(background, _count(rng, s.clusters_per_fov), rng)
-        parts = [self._placed(centre, rng) for centre in centres]
-        n_bg = len(background)
-        positions = np.concatenate([p for p, _, _ in parts] + [background])
-        structures = [d for _, d, _ in parts]
-        labels = np.repeat(np.arange(1, len(parts) + 1), [len(p) for p, _, _ in parts])
-        sources = np.concatenate([np.full(len(p), j) for p, _, j in parts] + [np.full(n_bg, -1)])
+        placed = [self._placed(centre, rng) for centre in centres]
+        drawn = [d for _, d, _ in placed]
+        sizes = [len(d.offsets) for d in drawn]
+        zeros = np.zeros(len(background), np.int64)
+        labels = np.repeat(np.arange(1, len(placed) + 1), sizes)
+        sources = np.repeat([j for _, _, j in placed], sizes)
         classes = early = None
         if self.with_classes:
-            classes = np.concatenate([d.classes for d in structures] + [np.zeros(n_bg, int)])
-        if self.multiscale:
-            early = np.concatenate(
-                [np.where(d.fine > 0, d.fine + 1_000_000 * k, 0) for k, d in enumerate(structures)]
-                + [np.zeros(n_bg, int)]
-            )
-            early = np.unique(early, return_inverse=True)[1]  # consecutive, 0 stays 0
+            classes = np.concatenate([d.classes for d in drawn] + [zeros])
+        if self.multiscale:  # fine labels made unique across structures
+            shifts = np.cumsum([0] + [d.fine.max() for d in drawn[:-1]])
+            fine = [np.where(d.fine > 0, d.fine + s, 0) for d, s in zip(drawn, shifts, strict=True)]
+            early = _consecutive(np.concatenate([*fine, zeros]))
         return PointCloud(
-            np.clip(positions, 0.0, 1.0),  # guards the rounding of the placement only
-            labels=np.concatenate([labels, np.zeros(n_bg, int)]).astype(np.int64),
-            classes=None if classes is None else classes.astype(np.int64),
-            early_labels=None if early is None else early.astype(np.int64),
-            sources=sources.astype(np.int64),
+            # the clip guards the rounding of the placement only
+            positions=np.clip(np.concatenate([p for p, _, _ in placed] + [background]), 0.0, 1.0),
+            labels=np.concatenate([labels, zeros]),
+            classes=classes,
+            early_labels=early,
+            sources=np.concatenate([sources, zeros - 1]),
         )
 
     def _placed(
@@ -476,9 +497,7 @@ class _Sampler:
         points = np.where(rng.random(2) < 0.5, 1.0 - points, points)
         return points[np.all((points >= 0.0) & (points <= 1.0), axis=1)]
 
-    def _empty_cells(
-        self, background: np.ndarray, n: int, rng: np.random.Generator
-    ) -> np.ndarray:
+    def _empty_cells(self, background: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """Centres of ``n`` random grid cells with no background point, inside the placement."""
         grid, (low, high) = self.settings.grid, self.settings.placement
         cells = math.ceil(1.0 / grid)
@@ -489,8 +508,10 @@ class _Sampler:
         inside = (centres >= low) & (centres <= high)
         ix, iy = np.nonzero(~occupied & inside[:, None] & inside[None, :])
         if len(ix) < n:
-            raise ValueError(f"only {len(ix)} empty grid cells of size {grid} for {n} clusters; "
-                             "lower clusters_per_fov or background_fraction")
+            raise ValueError(
+                f"only {len(ix)} empty grid cells of size {grid} for {n} clusters; "
+                "lower clusters_per_fov or background_fraction"
+            )
         pick = rng.choice(len(ix), n, replace=False)
         return np.column_stack([centres[ix[pick]], centres[iy[pick]]])
 
@@ -522,8 +543,10 @@ _worker: tuple[_Sampler, float] | None = None
 
 
 def _init_worker(sampler: _Sampler, radius: float) -> None:
+    """One thread per worker process (BLAS threads spin and oversubscribe the cores)."""
     global _worker
     torch.set_num_threads(1)
+    threadpool_limits(1)
     _worker = (sampler, radius)
 
 
@@ -555,9 +578,11 @@ def augment_graphs(
     if n_jobs == 1 or n < 2:
         return [_graph(sampler(i), radius) for i in range(start, start + n)]
     chunks = np.array_split(np.arange(start, start + n), min(n, 4 * n_jobs))
+    context = get_context("forkserver")  # fork is unsafe once torch has started threads
+    context.set_forkserver_preload([__name__])  # workers fork with torch already imported
     with ProcessPoolExecutor(
         n_jobs,
-        mp_context=get_context("forkserver"),
+        mp_context=context,
         initializer=_init_worker,
         initargs=(sampler, radius),
     ) as pool:
@@ -567,16 +592,8 @@ def augment_graphs(
 
 def save_graphs(graphs: list[Data], path: str | Path) -> None:
     """``torch.save`` a list of graphs atomically (temporary file in the same folder, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(list(graphs), handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save(list(graphs), tmp)
 
 
 def load_graphs(path: str | Path) -> list[Data]:

@@ -103,7 +103,9 @@ def list_fovs(folder_dir: str | os.PathLike) -> dict[int, Path]:
     for path in files:
         n = fov_number(path)
         if n in fovs:
-            raise BenchmarkError(f"{folder_dir}: FOV {n} appears twice ({fovs[n].name}, {path.name})")
+            raise BenchmarkError(
+                f"{folder_dir}: FOV {n} appears twice ({fovs[n].name}, {path.name})"
+            )
         fovs[n] = path
     return dict(sorted(fovs.items()))
 

@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
-from miro.tables import LATEX_LABELS, METHODS, TABLE1_METRICS, atomic_output
+from miro.io import atomic_path
+from miro.tables import LATEX_LABELS, METHODS, TABLE1_METRICS
 
 FIG2_METRICS = ("ARI_dagger", "IoU", "JI_c", "RMSRE_N")
 """Metrics of the bottom row of Fig. 2."""
@@ -35,7 +36,7 @@ FOV_PANELS = {"DBSCAN": "DBSCAN", "MIRO": "MIRO + DBSCAN", "Ground truth": "Grou
 BOX_ORDER = ("DBSCAN", "MIRO")
 METHOD_COLORS = {"DBSCAN": "#4c72b0", "MIRO": "#dd8452"}
 METHOD_TICKS = {"DBSCAN": "DBSCAN", "MIRO": "MIRO +\nDBSCAN"}
-NOISE_COLOR = "#c8c8c8"
+NOISE_COLOR = "#b4b4b4"
 CLUSTER_PALETTE = [c for i, c in enumerate(sns.color_palette("tab10")) if i != 7]
 """Categorical cluster colours: tab10 without its grey, which is kept for non-clustered points."""
 
@@ -75,7 +76,7 @@ def plot_fov(ax: Axes, coords: np.ndarray, labels: np.ndarray, title: str) -> No
             f"plot_fov({title!r}): {labels.shape} labels for {len(coords)} localizations"
         )
     noise = labels == 0
-    ax.scatter(*coords[noise].T, s=0.5, c=NOISE_COLOR, linewidths=0, rasterized=True)
+    ax.scatter(*coords[noise].T, s=1, c=NOISE_COLOR, linewidths=0, rasterized=True)
     ax.scatter(
         *coords[~noise].T, s=2, c=cluster_colors(labels)[~noise], linewidths=0, rasterized=True
     )
@@ -86,9 +87,8 @@ def plot_fov(ax: Axes, coords: np.ndarray, labels: np.ndarray, title: str) -> No
     span = np.ptp(coords, axis=0).max()
     if span > 0:
         length = _nice_length(span)
-        bar = AnchoredSizeBar(
-            ax.transData, length, f"{length:g} nm", "lower right", frameon=False, pad=0.3
-        )
+        bar = AnchoredSizeBar(ax.transData, length, f"{length:g} nm", "lower right", pad=0.3)
+        bar.patch.set(facecolor="white", alpha=0.8, edgecolor="none")
         ax.add_artist(bar)
 
 
@@ -99,7 +99,7 @@ def metric_boxes(
 
     ``long_df`` holds one dataset's metrics (columns ``fov, method, metric, value``); FOVs scored
     by both methods are drawn. ``stats_row`` (a row of the statistics table for this metric)
-    adds its Wilcoxon stars ("n.s." when empty) above the pair.
+    adds its Wilcoxon stars ("ns" when empty) above the pair.
     """
     data = long_df[long_df["metric"] == metric]
     if data.empty:
@@ -116,29 +116,25 @@ def metric_boxes(
     if paired.empty:
         raise ValueError(f"metric_boxes: no FOV has {metric!r} for both methods")
 
-    sns.boxplot(
-        data=paired.melt(value_name="value"),
-        x="method",
-        y="value",
-        hue="method",
-        order=BOX_ORDER,
-        palette=METHOD_COLORS,
-        fill=False,
-        width=0.5,
-        linewidth=1,
-        flierprops={"marker": "o", "markerfacecolor": "none", "markersize": 5},
-        legend=False,
-        ax=ax,
-    )
     jitter = np.random.default_rng(0).uniform(-0.1, 0.1, size=paired.shape)
     x = np.arange(len(BOX_ORDER)) + jitter
     y = paired.to_numpy()
     ax.plot(x.T, y.T, color="0.6", linewidth=0.4, alpha=0.6, zorder=1)
     for i, method in enumerate(BOX_ORDER):
-        ax.scatter(x[:, i], y[:, i], s=9, color=METHOD_COLORS[method], alpha=0.8, zorder=3)
+        color = METHOD_COLORS[method]
+        line = {"color": color, "linewidth": 1}
+        ax.boxplot(
+            y[:, i],
+            positions=[i],
+            widths=0.5,
+            boxprops=line,
+            whiskerprops=line,
+            capprops=line,
+            medianprops=line,
+            flierprops={"marker": "o", "markerfacecolor": "none", "markeredgecolor": color},
+        )
+        ax.scatter(x[:, i], y[:, i], s=9, color=color, alpha=0.8, zorder=3)
     ax.set_xticks(range(len(BOX_ORDER)), [METHOD_TICKS[m] for m in BOX_ORDER])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
     ax.set_title(LATEX_LABELS[metric])
     sns.despine(ax=ax)
 
@@ -152,7 +148,7 @@ def metric_boxes(
         step = (high - low) * 0.08 or 0.05 * max(abs(high), 1)
         top = high + step
         ax.plot([0, 0, 1, 1], [top - step / 3, top, top, top - step / 3], color="black", lw=0.8)
-        ax.text(0.5, top, stars or "n.s.", ha="center", va="bottom")
+        ax.text(0.5, top, stars or "ns", ha="center", va="bottom")
         ax.set_ylim(top=top + 2.5 * step)
 
 
@@ -170,7 +166,7 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> None:
     """Save atomically; the format follows the suffix; PDFs carry no timestamp (reproducible)."""
     fmt = os.fspath(path).rsplit(".", 1)[-1].lower()
     metadata = {"CreationDate": None} if fmt == "pdf" else None
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
 
 
@@ -194,7 +190,8 @@ def fig2(
     data = long_df[long_df["dataset"] == dataset]
     if data.empty:
         raise ValueError(
-            f"fig2: dataset {dataset!r} not in the metrics table {list(long_df['dataset'].unique())}"
+            f"fig2: dataset {dataset!r} not in the metrics table "
+            f"{list(long_df['dataset'].unique())}"
         )
     for method in METHODS:
         if not (data["method"] == method).any():
@@ -231,21 +228,21 @@ def scorecard_plot(scorecard_df: pd.DataFrame, out_png: str | os.PathLike) -> No
             cell = scorecard_df[
                 (scorecard_df["dataset"] == dataset) & (scorecard_df["metric"] == metric)
             ]
-            for i, method in enumerate(METHODS):
+            for i, method in enumerate(BOX_ORDER):
                 rec = cell[cell["method"] == method]
                 for offset, (mean, sd, marker) in zip((-0.15, 0.15), sources.values(), strict=True):
                     ax.errorbar(
                         i + offset,
-                        rec[mean],
-                        yerr=rec[sd],
+                        rec[mean].to_numpy(),
+                        yerr=rec[sd].to_numpy(),
                         fmt=marker,
                         color=METHOD_COLORS[method],
                         markerfacecolor=METHOD_COLORS[method] if marker == "o" else "white",
                         markersize=5,
                         capsize=2,
                     )
-            ax.set_xticks(range(len(METHODS)), METHODS, fontsize=7)
-            ax.set_xlim(-0.6, len(METHODS) - 0.4)
+            ax.set_xticks(range(len(BOX_ORDER)), [METHOD_TICKS[m] for m in BOX_ORDER], fontsize=7)
+            ax.set_xlim(-0.6, len(BOX_ORDER) - 0.4)
             ax.tick_params(axis="y", labelsize=7)
             if r == 0:
                 label = "RMSE$_{x,y}$ (published)" if metric == "RMSE_xy" else LATEX_LABELS[metric]

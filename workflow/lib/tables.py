@@ -6,32 +6,32 @@ Inputs are the long metrics table (columns ``dataset, fov, method, metric, value
 (:func:`format_pm`). RMSE_x,y comes in two conventions (spec ``metrics.md``): ``RMSE_xy`` is
 the paper's equation (root mean square centroid distance, nm) and ``RMSE_xy_published`` is
 sqrt(mean centroid distance) (√nm), the convention behind the paper's printed numbers.
-Every writer is atomic (:func:`atomic_output`).
+Every writer is atomic (:func:`miro.io.atomic_path`).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from miro.io import atomic_path, write_csv_atomic
+from miro.metrics import METRICS
+
 METHODS = ("MIRO", "DBSCAN")
 """Row order of Table 1: MIRO + DBSCAN, then plain DBSCAN."""
 
-TABLE1_METRICS = ("ARI_dagger", "IoU", "JI_c", "RMSRE_N", "RMSE_xy", "AMI", "ARI_c", "ARI")
-"""The paper's Table 1 columns, in its order (RMSE_xy here in the paper-equation convention)."""
+TABLE1_COLUMNS = METRICS
+"""Table 1 columns as written here: the paper's 8, then ``RMSE_xy_published``."""
 
-TABLE1_COLUMNS = (*TABLE1_METRICS, "RMSE_xy_published")
-"""Table 1 columns as written by this workflow: the 8 paper columns, then published RMSE."""
+TABLE1_METRICS = METRICS[:8]
+"""The paper's Table 1 columns, in its order (RMSE_xy here in the paper-equation convention)."""
 
 LONG_COLUMNS = ("dataset", "fov", "method", "metric", "value")
 STATS_COLUMNS = (
-    *("dataset", "metric", "n", "mean_MIRO", "sd_MIRO", "mean_DBSCAN", "sd_DBSCAN"),
+    *("dataset", "metric", "n", "MIRO_mean", "MIRO_sd", "DBSCAN_mean", "DBSCAN_sd"),
     *("W", "p", "d", "stars"),
 )
 SCORECARD_COLUMNS = (
@@ -74,28 +74,9 @@ PUBLISHED_CONVENTION = "ours RMSE_xy_published (sqrt of mean centroid distance, 
 SAME_CONVENTION = "same definition"
 
 
-@contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it onto ``path`` only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def _write_text(path: str | os.PathLike, text: str) -> None:
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-
-
-def _write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    with atomic_output(path) as tmp:
-        df.to_csv(tmp, index=False)
 
 
 def _require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -162,14 +143,14 @@ def format_pm(mean: float, sd: float) -> str:
 
 
 def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A pipe table; underscores and pipes in cells escaped."""
+    """A pipe table; Markdown syntax characters in cells escaped."""
     lines = ["| " + " | ".join(map(_md_escape, header)) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(map(_md_escape, row)) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
 def _md_escape(text: str) -> str:
-    return str(text).replace("_", r"\_").replace("|", r"\|")
+    return "".join("\\" + c if c in "\\_*|" else c for c in str(text))
 
 
 def _latex_escape(text: str) -> str:
@@ -207,7 +188,7 @@ def write_table1(
     """
     _require_columns(df, ["dataset", "method", "n", *TABLE1_COLUMNS], "Table 1")
     rows = _table1_cells(df)
-    _write_csv(df, csv_path)
+    write_csv_atomic(df, csv_path)
 
     header = ["Dataset", "Method", "n", *(LABELS[m] for m in TABLE1_COLUMNS)]
     md = f"**{_caption(preset)}**\n\n" + _markdown(header, rows)
@@ -247,8 +228,15 @@ def read_paper_table1(paper_csv: str | os.PathLike) -> pd.DataFrame:
     return paper
 
 
-def scorecard(long_df: pd.DataFrame, paper_csv: str | os.PathLike) -> pd.DataFrame:
+def scorecard(
+    long_df: pd.DataFrame,
+    paper_csv: str | os.PathLike,
+    paper_names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Our Table 1 against the paper's, for every paper dataset present in ``long_df``.
+
+    ``paper_names`` maps our dataset names to the paper table's (default: the same name); the
+    ``dataset`` column keeps ours.
 
     One row per dataset × method × Table 1 metric: our mean and sd, the paper's, ``diff`` =
     ours − paper and ``diff_in_paper_sd`` = diff / paper sd. Our ``RMSE_xy_published`` is set
@@ -256,7 +244,8 @@ def scorecard(long_df: pd.DataFrame, paper_csv: str | os.PathLike) -> pd.DataFra
     """
     ours = table1(long_df)
     paper = read_paper_table1(paper_csv)
-    common = [d for d in ours["dataset"].unique() if d in set(paper["dataset"])]
+    names = {d: (paper_names or {}).get(d, d) for d in ours["dataset"].unique()}
+    common = [d for d, name in names.items() if name in set(paper["dataset"])]
     if not common:
         raise ValueError(
             f"scorecard: no dataset of the metrics table {list(ours['dataset'].unique())} is in "
@@ -267,7 +256,7 @@ def scorecard(long_df: pd.DataFrame, paper_csv: str | os.PathLike) -> pd.DataFra
     for rec in ours[ours["dataset"].isin(common)].to_dict("records"):
         for metric in TABLE1_METRICS:
             ours_metric = "RMSE_xy_published" if metric == "RMSE_xy" else metric
-            ref = paper.loc[(rec["dataset"], rec["method"])]
+            ref = paper.loc[(names[rec["dataset"]], rec["method"])]
             diff = rec[ours_metric] - ref[metric]
             records.append(
                 {
@@ -294,7 +283,7 @@ def write_scorecard(
 ) -> None:
     """Write :func:`scorecard` as CSV and as Markdown (one ``mean ± sd`` row per metric)."""
     _require_columns(df, SCORECARD_COLUMNS, "scorecard")
-    _write_csv(df, csv_path)
+    write_csv_atomic(df, csv_path)
     header = ["Dataset", "Method", "Metric", "Ours", "Paper", "Ours − paper", "In paper sd"]
     rows = [
         [
@@ -324,26 +313,27 @@ def write_stats(
 ) -> None:
     """Write the paired-test table as CSV (full precision), optionally Markdown (p as 9.3e-04)."""
     _require_columns(stats_df, STATS_COLUMNS, "statistics table")
-    _write_csv(stats_df, csv_path)
+    write_csv_atomic(stats_df, csv_path)
     if md_path is None:
         return
-    header = ["Dataset", "Metric", "n", "MIRO", "DBSCAN", "W", "p", "Cohen's d", ""]
+    header = ["Dataset", "Metric", "n", "MIRO", "DBSCAN", "W", "p", "Cohen's d", "Stars"]
     rows = [
         [
             rec["dataset"],
             LABELS.get(rec["metric"], rec["metric"]),
             f"{rec['n']:g}",
-            format_pm(rec["mean_MIRO"], rec["sd_MIRO"]),
-            format_pm(rec["mean_DBSCAN"], rec["sd_DBSCAN"]),
+            format_pm(rec["MIRO_mean"], rec["MIRO_sd"]),
+            format_pm(rec["DBSCAN_mean"], rec["DBSCAN_sd"]),
             f"{rec['W']:g}",
             f"{rec['p']:.1e}",
             f"{rec['d']:.2f}",
-            rec["stars"] if isinstance(rec["stars"], str) and rec["stars"] else "n.s.",
+            rec["stars"] if isinstance(rec["stars"], str) and rec["stars"] else "ns",
         ]
         for rec in stats_df.to_dict("records")
     ]
+    legend = _md_escape("Stars: * p ≤ 0.05, ** ≤ 0.01, *** ≤ 0.001, **** ≤ 0.0001.")
     title = (
         "**Paired one-sided Wilcoxon signed-rank tests, MIRO + DBSCAN vs DBSCAN "
-        f"(preset: {preset}).** Stars: * p ≤ 0.05, ** ≤ 0.01, *** ≤ 0.001, **** ≤ 0.0001.\n\n"
+        f"(preset: {preset}).** {legend}\n\n"
     )
     _write_text(md_path, title + _markdown(header, rows))

@@ -16,6 +16,10 @@ with script_logging(snakemake.log[0]) as log:
         else {f: frame[["x", "y"]].to_numpy() for f, frame in fovs.items()}
     )
     labels = {f: dbscan_labels(coords[f], params["eps"], params["min_samples"]) for f in fovs}
-    log.info("%s: eps %.3g nm, min_samples %d", snakemake.wildcards.method, params["eps"],
-             params["min_samples"])
+    log.info(
+        "%s: eps %.3g nm, min_samples %d",
+        snakemake.wildcards.method,
+        params["eps"],
+        params["min_samples"],
+    )
     write_per_fov(labels, ["label"], snakemake.output[0])

@@ -2,7 +2,7 @@
 
 from miro.dataset import load_fovs, read_per_fov
 from miro.io import write_csv_atomic
-from miro.metrics import evaluate_fovs
+from miro.metrics import FovRecord, evaluate_fovs
 from miro.runlog import script_logging
 from miro.split import read_split
 
@@ -14,15 +14,15 @@ with script_logging(snakemake.log[0]) as log:
         for method, path in zip(snakemake.params.methods, snakemake.input.labels, strict=True)
     }
     records = [
-        {
-            "dataset": snakemake.wildcards.ds,
-            "fov": f,
-            "coords": frame[["x", "y"]].to_numpy(),
-            "truth": frame["index"].to_numpy(),
-            "predictions": {m: labels[m][f] for m in labels},
-        }
+        FovRecord(
+            dataset=snakemake.wildcards.ds,
+            fov=f,
+            coords=frame[["x", "y"]].to_numpy(),
+            truth=frame["index"].to_numpy(),
+            predictions={m: labels[m][f] for m in labels},
+        )
         for f, frame in fovs.items()
     ]
-    table = evaluate_fovs(records)
+    table = evaluate_fovs(records, progress=True)
     log.info("%d test FOVs evaluated", len(test))
     write_csv_atomic(table, snakemake.output[0])

@@ -1,0 +1,109 @@
+"""End to end: the real workflow on the tiny config, in a temporary folder, with --cores 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from miro.metrics import METRICS
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "tests" / "workflow" / "config-tiny.yaml"
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+BOUNDS = {"RMSRE_N": (0, float("inf")), "RMSE_xy": (0, float("inf"))}
+BOUNDS["RMSE_xy_published"] = BOUNDS["RMSE_xy"]
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("tiny")
+    run = snakemake(workdir, "--configfile", str(TINY), "--cores", "2")
+    assert run.returncode == 0, run.stderr[-6000:]
+    return workdir
+
+
+def test_tables_have_every_dataset_method_and_metric(tiny_run):
+    table = pd.read_csv(tiny_run / "results" / "tables" / "table1.csv")
+    assert set(table["dataset"]) == {"S8", "Rings"}
+    assert set(table["method"]) == {"MIRO", "DBSCAN"}
+    for metric in METRICS:
+        low, high = BOUNDS.get(metric, (-1.0, 1.0))
+        values = table[metric].dropna()
+        assert len(values) > 0, metric
+        assert values.between(low, high).all(), (metric, values.tolist())
+    long_df = pd.read_csv(tiny_run / "results" / "S8" / "metrics.csv")
+    assert set(long_df["metric"]) == set(METRICS)
+    assert long_df["fov"].nunique() == 3  # 5 FOVs, 2 for training
+    markdown = (tiny_run / "results" / "tables" / "table1.md").read_text()
+    assert "±" in markdown and "tiny" in markdown
+    stats = pd.read_csv(tiny_run / "results" / "tables" / "stats.csv")
+    assert set(stats["dataset"]) == {"S8", "Rings"}
+    assert stats["p"].between(0, 1).all()
+    card = pd.read_csv(tiny_run / "results" / "tables" / "scorecard.csv")
+    assert set(card["dataset"]) == {"Ground Truth - Scenario 8", "Rings"}
+
+
+def test_figures_are_real_images(tiny_run):
+    for ds in ("S8", "Rings"):
+        png = tiny_run / "results" / "figures" / f"fig2_{ds}.png"
+        with Image.open(png) as image:
+            assert image.size[0] > 500 and image.size[1] > 300
+        assert (tiny_run / "results" / "figures" / f"fig2_{ds}.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_logs_and_benchmarks_are_written(tiny_run):
+    assert (tiny_run / "results" / "logs" / "train" / "S8.log").stat().st_size > 0
+    assert (tiny_run / "results" / "benchmarks" / "train" / "S8.tsv").is_file()
+
+
+def test_report(tiny_run):
+    report = tiny_run / "report.html"
+    run = snakemake(tiny_run, "--configfile", str(TINY), "--report", str(report), timeout=300)
+    assert run.returncode == 0, run.stderr[-4000:]
+    html = report.read_text(errors="replace")
+    assert len(html) > 10_000
+    assert "fig2_S8.png" in html and "table1.csv" in html
+
+
+def test_rerun_is_up_to_date(tiny_run):
+    run = snakemake(tiny_run, "--configfile", str(TINY), "--cores", "1", "-n")
+    assert run.returncode == 0
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_paper_preset_dry_run_resolves_the_whole_dag(tmp_path):
+    run = snakemake(tmp_path, "--configfile", str(REPO / "presets" / "paper.yaml"), "-n", "-q")
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert "train" in run.stdout and "tables" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("bogus_key: 1\n", "bogus_key"),
+        ("seed: -3\n", "seed"),
+        ("device: tpu\n", "tpu"),
+    ],
+)
+def test_invalid_config_fails_before_any_job(tmp_path, extra, message):
+    config = tmp_path / "bad.yaml"
+    config.write_text(TINY.read_text() + extra)
+    run = snakemake(tmp_path, "--configfile", str(config), "-n")
+    assert run.returncode != 0
+    assert message in run.stderr
+    assert not (tmp_path / "results").exists()
+

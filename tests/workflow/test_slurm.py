@@ -1,0 +1,227 @@
+"""SLURM support (issue 6): the cluster profiles, and workflows run through a real single-node
+SLURM cluster on 127.0.0.1 that scripts/slurm/start.sh brings up (root, Debian packages)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "scripts" / "slurm"
+USER_PROFILE = REPO / "profiles" / "slurm"
+TEST_PROFILE = REPO / "profiles" / "slurm-test"
+TINY_CONFIG = REPO / "tests" / "workflow" / "config-tiny.yaml"
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+LOCAL_PARTITION = "local"  # start.sh's default partition name
+
+# Profile keys (paths into the YAML, fnmatch patterns) where the test profile may differ.
+ALLOWED_DIFFERENCES = (
+    ("slurm-status-command",),
+    ("slurm-init-seconds-before-status-checks",),
+    ("default-resources", "slurm_partition"),
+    ("set-resources", "*", "slurm_partition"),
+    ("set-resources", "*", "gpu"),
+    ("set-resources", "*", "gpu_model"),
+)
+SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+)")
+
+# Two chained rules named like the workflow's (train asks for a GPU, which the test profile maps
+# away), then a rule that fails on its first attempt and succeeds on the retry. Every job writes
+# the SLURM job id it ran under ($SLURM_JOB_ID is unset outside SLURM, which fails `set -u`).
+RETRY_SNAKEFILE = '''
+localrules: all
+
+
+rule all:
+    input:
+        "metrics.txt",
+
+
+rule augment:
+    output:
+        "augment.txt",
+    shell:
+        "echo $SLURM_JOB_ID > {output}"
+
+
+rule train:
+    input:
+        "augment.txt",
+    output:
+        "train.txt",
+    resources:
+        gpu=1,
+    shell:
+        "echo $SLURM_JOB_ID > {output}"
+
+
+rule metrics:
+    input:
+        "train.txt",
+    output:
+        "metrics.txt",
+    shell:
+        """
+        echo $SLURM_JOB_ID >> attempts.txt
+        if [ ! -e first_attempt_failed ]; then touch first_attempt_failed; exit 1; fi
+        echo $SLURM_JOB_ID > {output}
+        """
+'''
+
+
+def load_profile(profile: Path) -> dict:
+    return yaml.safe_load((profile / "config.yaml").read_text())
+
+
+def flatten(tree: dict, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], object]:
+    """Nested mappings as {key path: leaf value}."""
+    flat = {}
+    for key, value in tree.items():
+        path = (*prefix, str(key))
+        flat.update(flatten(value, path) if isinstance(value, dict) else {path: value})
+    return flat
+
+
+def is_allowed(path: tuple[str, ...]) -> bool:
+    return any(
+        len(path) == len(allowed) and all(map(fnmatch, path, allowed))
+        for allowed in ALLOWED_DIFFERENCES
+    )
+
+
+def partitions(profile: dict) -> list[str]:
+    return [value for path, value in flatten(profile).items() if path[-1] == "slurm_partition"]
+
+
+def test_profiles_differ_only_where_allowed():
+    user, test = flatten(load_profile(USER_PROFILE)), flatten(load_profile(TEST_PROFILE))
+    missing = object()
+    changed = {p for p in user.keys() | test.keys() if user.get(p, missing) != test.get(p, missing)}
+    assert changed, "the test profile should map the GPU and partitions to the local cluster"
+    assert sorted(p for p in changed if not is_allowed(p)) == []
+
+
+def test_profiles_request_gpu_for_train_and_map_it_away_for_tests():
+    user, test = load_profile(USER_PROFILE), load_profile(TEST_PROFILE)
+    assert user["executor"] == test["executor"] == "slurm"
+    assert user["set-resources"]["train"]["gpu"] >= 1
+    assert not test["set-resources"]["train"].get("gpu")
+    assert test["slurm-status-command"] == "squeue"
+    # squeue forgets a job MinJobAge (300 s in start.sh) after it ends; the plugin needs 3x margin
+    assert 3 * test["slurm-init-seconds-before-status-checks"] <= 300
+    assert set(partitions(test)) == {LOCAL_PARTITION}
+    assert all("EDIT_ME" in p for p in partitions(user)), "user partitions must be marked EDIT ME"
+
+
+def loud_skip(reason: str) -> None:
+    message = f"SLURM INTEGRATION TESTS SKIPPED: {reason}"
+    print(f"\n{'!' * 80}\n{message}\n{'!' * 80}", file=sys.stderr)
+    pytest.skip(message)
+
+
+def run_script(name: str, *args: str, timeout: int) -> None:
+    subprocess.run(["bash", str(SCRIPTS / name), *args], check=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def slurm_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Environment for Snakemake and SLURM clients that reaches a live local cluster; the
+    cluster's daemons are stopped at teardown, whatever the tests did."""
+    if os.geteuid() != 0:
+        loud_skip("not root: the local cluster installs slurm-wlm/munge and runs slurmd as root")
+    if shutil.which("slurmctld") is None and shutil.which("apt-get") is None:
+        loud_skip("SLURM is not installed and apt-get is unavailable to install it")
+    state = tmp_path_factory.mktemp("slurm")
+    run_script("install.sh", timeout=900)
+    try:
+        run_script("start.sh", str(state), timeout=180)
+        yield {
+            **os.environ,
+            "SLURM_CONF": str(state / "slurm.conf"),
+            "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}",
+        }
+    finally:
+        run_script("stop.sh", str(state), timeout=120)
+
+
+def snakemake(args: list[str], cwd: Path, env: dict[str, str], timeout: int) -> str:
+    """Run Snakemake under `timeout -k` (a stuck status loop ignores SIGTERM); its log."""
+    cmd = ["timeout", "-k", "10", str(timeout), str(SNAKEMAKE), *args]
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, f"{' '.join(cmd)} exited {done.returncode}:\n{log[-6000:]}"
+    return log
+
+
+def job_field(job_id: str, field: str, env: dict[str, str]) -> str:
+    """One field of `scontrol show job` (finished jobs are kept for MinJobAge = 300 s)."""
+    out = subprocess.run(
+        ["scontrol", "-o", "show", "job", job_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    return re.search(rf"\b{field}=(\S*)", out).group(1)
+
+
+@pytest.mark.slurm
+def test_every_job_goes_through_sbatch_and_failures_are_retried(
+    slurm_env: dict[str, str], tmp_path: Path
+):
+    (tmp_path / "Snakefile").write_text(RETRY_SNAKEFILE)
+    log = snakemake(["--workflow-profile", str(TEST_PROFILE)], tmp_path, slurm_env, timeout=300)
+
+    submitted = [slurm_id for _, slurm_id in SUBMITTED.findall(log)]
+    attempts = (tmp_path / "attempts.txt").read_text().split()
+    ran_in = [(tmp_path / f"{rule}.txt").read_text().strip() for rule in ("augment", "train")]
+    assert len(attempts) == 2, "metrics should have failed once, then run again"
+    assert attempts[-1] == (tmp_path / "metrics.txt").read_text().strip()
+    assert sorted(submitted) == sorted({*ran_in, *attempts}), "one sbatch job per attempt"
+    assert [job_field(j, "JobState", slurm_env) for j in attempts] == ["FAILED", "COMPLETED"]
+    assert {job_field(j, "Partition", slurm_env) for j in submitted} == {LOCAL_PARTITION}
+
+
+def final_tables(workdir: Path) -> dict[str, pd.DataFrame]:
+    """Table 1 and the long metrics CSVs of a workflow run, by path relative to workdir."""
+    paths = [*workdir.glob("results/**/table1.csv"), *workdir.glob("results/**/metrics*.csv")]
+    return {str(p.relative_to(workdir)): pd.read_csv(p) for p in sorted(paths)}
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+def test_tiny_workflow_gives_the_same_tables_on_slurm_and_locally(
+    slurm_env: dict[str, str], tmp_path: Path
+):
+    if not TINY_CONFIG.is_file():
+        pytest.skip(f"{TINY_CONFIG} does not exist yet")
+    common = ["--snakefile", str(REPO / "Snakefile"), "--configfile", str(TINY_CONFIG)]
+    on_slurm, local = tmp_path / "slurm", tmp_path / "local"
+    snakemake(
+        [*common, "--directory", str(on_slurm), "--workflow-profile", str(TEST_PROFILE)],
+        REPO,
+        slurm_env,
+        timeout=1800,
+    )
+    snakemake(
+        [*common, "--directory", str(local), "--workflow-profile", "none", "--cores", "2"],
+        REPO,
+        slurm_env,
+        timeout=1800,
+    )
+    slurm_tables, local_tables = final_tables(on_slurm), final_tables(local)
+    assert any(name.endswith("table1.csv") for name in slurm_tables), sorted(slurm_tables)
+    assert sorted(slurm_tables) == sorted(local_tables)
+    for name, table in slurm_tables.items():
+        pd.testing.assert_frame_equal(table, local_tables[name], check_exact=True, obj=name)

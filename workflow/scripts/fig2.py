@@ -1,0 +1,24 @@
+"""Rule fig2: Fig. 2-style panel of one dataset (example test FOV + metric box plots)."""
+
+import pandas as pd
+
+from miro.dataset import load_fovs, read_per_fov
+from miro.plots import fig2
+from miro.runlog import script_logging
+from miro.split import read_split
+from miro.stats import paired_tests
+
+with script_logging(snakemake.log[0]) as log:
+    ds = snakemake.wildcards.ds
+    test = read_split(snakemake.input.split)["test"]
+    fov = snakemake.params.example_fov if snakemake.params.example_fov in test else test[0]
+    frame = load_fovs(snakemake.input.fovs, [fov])[fov]
+    labels = {
+        method: read_per_fov(path, ["label"])[fov]
+        for method, path in zip(snakemake.params.methods, snakemake.input.labels, strict=True)
+    }
+    labels["Ground truth"] = frame["index"].to_numpy()
+    example = {"coords": frame[["x", "y"]].to_numpy(), "labels": labels, "fov": fov}
+    long_df = pd.read_csv(snakemake.input.metrics)
+    fig2(example, long_df, paired_tests(long_df), ds, snakemake.output.png, snakemake.output.pdf)
+    log.info("%s: example test FOV %d", ds, fov)

@@ -1,0 +1,29 @@
+"""Rule tables: Table 1 replica, paired statistics and the reproduction scorecard."""
+
+import pandas as pd
+
+from miro.runlog import script_logging
+from miro.stats import paired_tests
+from miro.tables import (
+    SCORECARD_COLUMNS,
+    read_paper_table1,
+    scorecard,
+    table1,
+    write_scorecard,
+    write_stats,
+    write_table1,
+)
+
+with script_logging(snakemake.log[0]) as log:
+    out, preset = snakemake.output, snakemake.params.preset
+    long_df = pd.concat([pd.read_csv(path) for path in snakemake.input], ignore_index=True)
+    write_table1(table1(long_df), out.table1_csv, out.table1_md, out.table1_tex, preset=preset)
+    write_stats(paired_tests(long_df), out.stats, out.stats_md, preset=preset)
+    names = snakemake.params.paper_names
+    reported = set(read_paper_table1(snakemake.params.paper_table)["dataset"])
+    if reported & {names[d] for d in long_df["dataset"].unique()}:
+        card = scorecard(long_df, snakemake.params.paper_table, paper_names=names)
+    else:
+        log.info("no configured dataset is reported in the paper: empty scorecard")
+        card = pd.DataFrame(columns=SCORECARD_COLUMNS)
+    write_scorecard(card, out.scorecard, out.scorecard_md, preset=preset)
