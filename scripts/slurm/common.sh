@@ -10,8 +10,7 @@ die() {
 # state_dir DIR: absolute path of the state directory given on the command line.
 state_dir() {
   [[ -n "${1:-}" ]] || die "usage: $(basename "$0") STATE_DIR"
-  mkdir -p "$1"
-  (cd "$1" && pwd)
+  realpath -m "$1"
 }
 
 # recorded_pid DIR NAME: prints the PID in DIR/NAME.pid when that process is alive (not a

@@ -53,7 +53,7 @@ launch() {
 }
 
 munge_answers() { munge -n | unmunge; }
-node_idle() { [[ "$(sinfo -h -N -p "$partition" -o %t)" == idle ]]; }
+node_up() { [[ "$(sinfo -h -N -p "$partition" -o %t)" =~ ^(idle|mix|alloc)$ ]]; }
 
 # free_port FROM: the first TCP port >= FROM that nobody listens on.
 free_port() {
@@ -123,7 +123,7 @@ EOF
 
 export SLURM_CONF="$conf"
 if [[ -n "$(recorded_pid "$dir" slurmctld)" && -n "$(recorded_pid "$dir" slurmd)" ]] \
-  && node_idle 2>/dev/null; then
+  && node_up 2>/dev/null; then
   log "cluster in $dir already up"
   exit 0
 fi
@@ -131,6 +131,7 @@ fi
   || die "a half-running cluster is recorded in $dir: run stop.sh $dir first"
 
 started=$SECONDS
+trap '(($? == 0)) || log "start failed; clean up with: $(dirname "$0")/stop.sh $dir"' EXIT
 mkdir -p "$dir/state" "$dir/spool" "$dir/run" "$dir/log"
 if munge_answers >/dev/null 2>&1; then
   log "munged already answers; using it"
@@ -150,6 +151,6 @@ write_conf
 launch slurmctld slurmctld -D -i -f "$conf"
 ctld_port="$(sed -n 's/^SlurmctldPort=//p' "$conf")"
 launch slurmd env -u SLURM_CONF slurmd -D --conf-server "127.0.0.1:$ctld_port"
-wait_for "node idle in partition '$partition'" slurmd node_idle
+wait_for "the node to be up in partition '$partition'" slurmd node_up
 wait_for "srun hostname" slurmd timeout 20 srun -N 1 -n 1 -t 1 hostname
 log "cluster up in $((SECONDS - started)) s; use it with: source $dir/env.sh"

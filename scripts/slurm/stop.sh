@@ -9,6 +9,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 dir="$(state_dir "${1:-}")"
+if [[ ! -d "$dir" ]]; then
+  log "no cluster state in $dir: nothing to stop"
+  exit 0
+fi
 export SLURM_CONF="$dir/slurm.conf"
 
 if [[ -n "$(recorded_pid "$dir" slurmctld)" ]]; then

@@ -17,6 +17,7 @@ from miro.augment import (
     load_graphs,
     save_graphs,
     settings_for_benchmark,
+    settings_for_dataset,
     settings_from_data,
     training_structures,
 )
@@ -298,6 +299,14 @@ def test_data_driven_settings_bracket_the_observed_counts(fovs):
     blinking = settings_from_data(fovs, blinking=True)
     drawn = np.array(blinking.background_fraction) * 2**blinking.background_additions * 80
     assert blinking.background == "resample" and drawn[0] < 80 < drawn[1]
+
+
+def test_settings_for_a_resolved_dataset(fovs):
+    benchmark = {"folder": "Multiple Blinking - Scenario 8", "augment": {"single_shot": True}}
+    preset = settings_for_dataset(benchmark, fovs)
+    assert preset == replace(settings_for_benchmark(benchmark["folder"]), single_shot=True)
+    simulated = {"folder": None, "params": {"blinking": True}, "augment": {"single_shot": False}}
+    assert settings_for_dataset(simulated, fovs) == settings_from_data(fovs, blinking=True)
 
 
 def test_scenario8_preset_keeps_the_benchmark_clusters_whole(benchmark_dir, repo_root):

@@ -135,3 +135,18 @@ def test_scorecard_plot(long_df, repo_root, tmp_path):
     assert (tmp_path / "s.png").stat().st_size > 20_000
     with pytest.raises(ValueError, match="empty"):
         scorecard_plot(card.iloc[:0], tmp_path / "e.png")
+
+
+def test_metric_boxes_without_paired_values_draws_a_note():
+    long_df = pd.DataFrame(
+        {
+            "dataset": "d",
+            "fov": [1, 1],
+            "method": ["MIRO", "DBSCAN"],
+            "metric": "RMSRE_N",
+            "value": [np.nan, np.nan],
+        }
+    )
+    ax = Figure().subplots()
+    metric_boxes(ax, long_df, "RMSRE_N")
+    assert "no FOV" in ax.texts[0].get_text()

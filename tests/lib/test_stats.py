@@ -49,8 +49,10 @@ def test_ties_and_zeros_and_nans():
     result = paired_test(miro, baseline, higher_is_better=True)
     assert result["n"] == 7  # NaN pair dropped
     assert result["p_method"] == "asymptotic"  # tied |differences|
-    with pytest.raises(ValueError, match="zero"):
-        paired_test(baseline, baseline, higher_is_better=True)
+    same = paired_test(baseline, baseline, higher_is_better=True)
+    assert (same["n"], same["W"], same["p"], same["stars"]) == (8, 0.0, 1.0, "ns")
+    empty = paired_test(np.full(3, np.nan), np.zeros(3), higher_is_better=True)
+    assert empty["n"] == 0 and np.isnan(empty["p"]) and empty["stars"] == "n/a"
     with pytest.raises(ValueError, match="paired"):
         paired_test(np.zeros(3), np.zeros(4), higher_is_better=True)
 
@@ -98,3 +100,16 @@ def test_paired_tests_pairs_by_fov():
     assert (rmsre["W"] == 0).all() and (rmsre["stars"] == "****").all()  # lower is better
     with pytest.raises(ValueError, match="'UNET'"):
         paired_tests(long, method="UNET")
+
+
+def test_paired_tests_keeps_a_row_for_metrics_without_pairs():
+    rows = [
+        {"dataset": "d", "fov": f, "method": m, "metric": metric, "value": value}
+        for f in range(4)
+        for m in ("MIRO", "DBSCAN")
+        for metric, value in (("ARI", 0.5 + 0.1 * f * (m == "MIRO")), ("RMSRE_N", np.nan))
+    ]
+    table = paired_tests(pd.DataFrame(rows))
+    rmsre = table.set_index("metric").loc["RMSRE_N"]
+    assert rmsre["n"] == 0 and rmsre["stars"] == "n/a"
+    assert table.set_index("metric").loc["ARI", "n"] == 4

@@ -159,7 +159,16 @@ def snakemake(args: list[str], cwd: Path, env: dict[str, str], timeout: int) -> 
     cmd = ["timeout", "-k", "10", str(timeout), str(SNAKEMAKE), *args]
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     log = done.stdout + done.stderr
-    assert done.returncode == 0, f"{' '.join(cmd)} exited {done.returncode}:\n{log[-6000:]}"
+    if done.returncode != 0:
+        workdir = Path(args[args.index("--directory") + 1]) if "--directory" in args else cwd
+        # the logs of the failed rules (their tracebacks), then the SLURM job logs
+        logs = dict.fromkeys(workdir / name for name in re.findall(r"log: ([^\s,]+)", log))
+        logs.update(dict.fromkeys(sorted(workdir.glob(".snakemake/slurm_logs/**/*.log"))))
+        failed = [p for p in logs if p.is_file()][:4]
+        tails = "".join(
+            f"\n--- {p}:\n" + "\n".join(p.read_text().splitlines()[-15:]) for p in failed
+        )
+        pytest.fail(f"{' '.join(cmd)} exited {done.returncode}:\n{log[-5000:]}{tails}")
     return log
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
 from multiprocessing import get_context
@@ -366,6 +366,21 @@ def settings_for_benchmark(
     return settings_from_data(train_fovs, blinking=folder.startswith("Multiple Blinking"))
 
 
+def settings_for_dataset(settings: Mapping, train_fovs: Sequence[pd.DataFrame]) -> AugmentSettings:
+    """Settings of one resolved dataset (``miro.settings.dataset_settings``).
+
+    Benchmark folders: ``settings_for_benchmark``; simulated datasets: ``settings_from_data``,
+    with the resampled background when the simulation has ``blinking`` among its params. The
+    dataset's ``augment.single_shot`` switches single-shot training on.
+    """
+    if settings.get("folder"):
+        base = settings_for_benchmark(settings["folder"], train_fovs)
+    else:
+        blinking = bool((settings.get("params") or {}).get("blinking", False))
+        base = settings_from_data(train_fovs, blinking=blinking)
+    return replace(base, single_shot=bool(settings["augment"].get("single_shot", False)))
+
+
 def densify(
     points: np.ndarray, additions: int, sd: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -458,7 +473,7 @@ class _Sampler:
             classes = np.concatenate([d.classes for d in drawn] + [zeros])
         if self.multiscale:  # fine labels made unique across structures
             shifts = np.cumsum([0] + [d.fine.max() for d in drawn[:-1]])
-            fine = [np.where(d.fine > 0, d.fine + s, 0) for d, s in zip(drawn, shifts, strict=True)]
+            fine = [np.where(d.fine > 0, d.fine + k, 0) for d, k in zip(drawn, shifts, strict=True)]
             early = _consecutive(np.concatenate([*fine, zeros]))
         return PointCloud(
             # the clip guards the rounding of the placement only
@@ -570,7 +585,10 @@ def augment_graphs(
 ) -> list[Data]:
     """Graphs (``miro.graph.build_graph``) of augmented point clouds ``start .. start + n - 1``.
 
-    ``n_jobs`` > 1 builds chunks in a process pool; the result does not depend on ``n_jobs``.
+    ``n_jobs`` > 1 builds chunks in a process pool (start method ``forkserver``; as with
+    ``spawn``, a calling script must keep its top-level code under ``if __name__ ==
+    "__main__"``); the result does not depend on ``n_jobs``. Workflow rules run chunks as
+    separate single-threaded jobs (``start``) instead.
     """
     if n < 0 or n_jobs < 1:
         raise ValueError(f"need n >= 0 and n_jobs >= 1, got n={n}, n_jobs={n_jobs}")

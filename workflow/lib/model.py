@@ -81,8 +81,8 @@ class MIRO(nn.Module):
         - ``e`` enters only as ``W_e e``, i.e. ``(W_e W_f) f`` plus a constant;
         - at step 0, ``u = f = 0``, so the first message is the constant part alone.
         Per step this leaves one edge-level matmul (instead of five widths' worth) and one
-        node-level matmul of width 2w, plus the gather, the receiver sum and the update; edge
-        tensors are updated in place so that each step allocates a single (E, w) tensor.
+        node-level matmul of width 2w, plus the gather, the receiver sum and the update; the
+        edge tensor is built in place to keep large allocations (slow on CPU) to a minimum.
         """
         w = self.width
         sender, receiver = edge_index[0], edge_index[1]
@@ -101,9 +101,7 @@ class MIRO(nn.Module):
         node_from_u = w_sr @ w_nu  # (2w, w): u -> [W_s h, W_r h] (without constants)
         edge_from_f = w_me @ w_ef  # (w, w): f -> W_e e (without constants)
 
-        # the two gathers become one sum over the rows (2 sender, 2 receiver + 1) of proj viewed
-        # as (2N, w); the receiver sum is a sum over bags of receiver-sorted edges
-        pairs = torch.stack([2 * sender, 2 * receiver + 1], dim=1)
+        # the receiver sum is a sum over bags of receiver-sorted edges
         by_receiver = torch.argsort(receiver, stable=True)
         incoming = torch.bincount(receiver, minlength=x.shape[0])
         offsets = torch.cumsum(incoming, 0) - incoming
@@ -112,8 +110,8 @@ class MIRO(nn.Module):
         displacements, logits = [], []
         for _ in range(self.steps):
             proj = node_const if u is None else torch.addmm(node_const, u, node_from_u.T)
-            pre = F.embedding_bag(pairs, proj.reshape(-1, w), mode="sum")  # only new (E, w)
-            pre.add_(edge_const)
+            pre = proj[:, :w].index_select(0, sender)  # new (E, w); then in place
+            pre.add_(proj[:, w:].index_select(0, receiver)).add_(edge_const)
             if f is not None:
                 pre.addmm_(f, edge_from_f.T)
             f = pre.relu_()

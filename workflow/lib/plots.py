@@ -113,8 +113,19 @@ def metric_boxes(
     if missing:
         raise ValueError(f"metric_boxes: metric {metric!r} has no values for methods {missing}")
     paired = paired[list(BOX_ORDER)].astype(float).dropna()
-    if paired.empty:
-        raise ValueError(f"metric_boxes: no FOV has {metric!r} for both methods")
+    ax.set_title(LATEX_LABELS[metric])
+    if paired.empty:  # e.g. RMSRE_N when no cluster was paired: say so instead of failing
+        ax.text(
+            0.5,
+            0.5,
+            "no FOV with values\nfor both methods",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="0.4",
+        )
+        ax.set_xticks(range(len(BOX_ORDER)), [METHOD_TICKS[m] for m in BOX_ORDER])
+        return
 
     jitter = np.random.default_rng(0).uniform(-0.1, 0.1, size=paired.shape)
     x = np.arange(len(BOX_ORDER)) + jitter
@@ -135,7 +146,6 @@ def metric_boxes(
         )
         ax.scatter(x[:, i], y[:, i], s=9, color=color, alpha=0.8, zorder=3)
     ax.set_xticks(range(len(BOX_ORDER)), [METHOD_TICKS[m] for m in BOX_ORDER])
-    ax.set_title(LATEX_LABELS[metric])
     sns.despine(ax=ax)
 
     if stats_row is not None:

@@ -48,7 +48,10 @@ def paired_test(
     Returns n (pairs), W (sum of ranks of positive differences MIRO − baseline), p (exact where
     SciPy allows: n ≤ 50 without ties or zero differences, else the normal approximation),
     p_method ("exact" or "asymptotic"), d (:func:`cohens_d`) and stars (:func:`stars`).
-    NaN pairs are dropped.
+    NaN pairs are dropped. Degenerate samples have defined results instead of an error: when
+    every difference is zero there is no evidence for MIRO (W = 0, p = 1, p_method
+    "no differences", stars "ns"); with no finite pair, W, p and d are NaN (p_method
+    "no pairs", stars "n/a").
     """
     miro, base = np.asarray(miro_values, float), np.asarray(baseline_values, float)
     if miro.shape != base.shape or miro.ndim != 1:
@@ -57,8 +60,18 @@ def paired_test(
     miro, base = miro[keep], base[keep]
     diff = miro - base
     nonzero = diff[diff != 0]
+    if miro.size == 0:
+        nan = float("nan")
+        return {"n": 0, "W": nan, "p": nan, "p_method": "no pairs", "d": nan, "stars": "n/a"}
     if nonzero.size == 0:
-        raise ValueError("all paired differences are zero (or no finite pair): no test possible")
+        return {
+            "n": int(miro.size),
+            "W": 0.0,
+            "p": 1.0,
+            "p_method": "no differences",
+            "d": cohens_d(miro, base, higher_is_better),
+            "stars": "ns",
+        }
     exact = nonzero.size <= 50 and np.unique(np.abs(nonzero)).size == nonzero.size
     result = wilcoxon(
         miro,
@@ -97,24 +110,39 @@ def paired_tests(
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}: no direction for the test")
     wide = long_df[long_df["method"].isin([method, baseline])].pivot_table(
-        index=["dataset", "metric", "fov"], columns="method", values="value", aggfunc="first"
+        index=["dataset", "metric", "fov"],
+        columns="method",
+        values="value",
+        aggfunc="first",
+        dropna=False,
     )
-    groups = dict(list(wide.dropna().groupby(level=["dataset", "metric"])))
+    groups = dict(
+        list(wide.reindex(columns=[method, baseline]).groupby(level=["dataset", "metric"]))
+    )
     rows = []
     for dataset in long_df["dataset"].unique():
         for metric in [m for m in METRICS if (dataset, m) in groups]:
-            a, b = (groups[dataset, metric][name].to_numpy() for name in (method, baseline))
+            pairs = groups[dataset, metric].dropna()
+            a, b = (pairs[name].to_numpy() for name in (method, baseline))
             rows.append(
                 {
                     "dataset": dataset,
                     "metric": metric,
-                    f"{method}_mean": a.mean(),
-                    f"{method}_sd": a.std(ddof=1),
-                    f"{baseline}_mean": b.mean(),
-                    f"{baseline}_sd": b.std(ddof=1),
+                    f"{method}_mean": _mean(a),
+                    f"{method}_sd": _sd(a),
+                    f"{baseline}_mean": _mean(b),
+                    f"{baseline}_sd": _sd(b),
                 }
                 | paired_test(a, b, HIGHER_IS_BETTER[metric])
             )
     columns = ["dataset", "metric", "n", f"{method}_mean", f"{method}_sd"]
     columns += [f"{baseline}_mean", f"{baseline}_sd", "W", "p", "p_method", "d", "stars"]
     return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
+
+
+def _sd(values: np.ndarray) -> float:
+    return float(values.std(ddof=1)) if values.size > 1 else float("nan")

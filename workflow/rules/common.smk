@@ -36,7 +36,7 @@ def model_checkpoint(wildcards):
 def clustering_coords(wildcards):
     """Plain DBSCAN clusters the raw localizations; MIRO + DBSCAN the squeezed ones."""
     if wildcards.method == "MIRO":
-        return f"{RESULTS}/{wildcards.ds}/transform/squeezed.csv.gz"
+        return [f"{RESULTS}/{wildcards.ds}/transform/squeezed.csv.gz"]
     return []
 
 

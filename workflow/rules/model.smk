@@ -14,7 +14,7 @@ rule train:
         workdir=lambda wildcards: f"{RESULTS}/{wildcards.ds}/model/work",
     threads: 2
     resources:
-        mem_mb=16000,
+        mem_mb=8000,
         runtime=240,
         gpu=1,
     log:

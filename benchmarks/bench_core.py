@@ -1,0 +1,167 @@
+"""Time the MIRO core on real benchmark FOVs: graph building, training step, inference.
+
+The fast `MIRO.forward` and the literal transcription `miro.model.literal_forward` (the
+reference the tests verify it against) run side by side on the same graphs and weights. A
+training step is forward + loss + backward + Adam step on one mini-batch (``--batch`` FOVs,
+fewer where the batch would exceed ``--max-batch-nodes``: the literal model's activations for
+4 blinking FOVs of ~12,000 localizations do not fit in memory). Timings are the minimum over
+``--repeats`` runs (1 run for graphs above 5,000 nodes). Prints Markdown tables.
+
+    .venv/bin/python benchmarks/bench_core.py [--benchmark-dir DIR] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.data import Batch, Data
+
+from miro.benchmark import list_fovs
+from miro.graph import fov_graph
+from miro.io import read_localizations
+from miro.losses import miro_loss
+from miro.model import MIRO, literal_forward
+from miro.settings import benchmark_row
+
+REPO = Path(__file__).resolve().parents[1]
+FOLDERS = ("Ground Truth - Scenario 8", "Multiple Blinking - Scenario 5")
+FORWARDS: dict[str, Callable] = {
+    "fast": lambda model, g: model(g.x, g.edge_index, g.edge_attr),
+    "literal": lambda model, g: literal_forward(model, g.x, g.edge_index, g.edge_attr),
+}
+GRAPH_COLUMNS = {
+    "folder": "data",
+    "radius": "r",
+    "nodes": "nodes/FOV",
+    "edges": "edges/FOV",
+    "build_ms": "graph build (ms/FOV)",
+}
+STEP_COLUMNS = {
+    "folder": "data",
+    "steps": "steps",
+    "batch": "train batch (FOVs)",
+    "train_fast_s": "train step fast (s)",
+    "train_literal_s": "train step literal (s)",
+    "train_ratio": "speed-up",
+    "infer_fast_ms": "inference fast (ms/FOV)",
+    "infer_literal_ms": "inference literal (ms/FOV)",
+    "infer_ratio": "speed-up",
+}
+
+
+def best_seconds(run: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def train_step(model: MIRO, forward: Callable, batch: Data, optimizer) -> None:
+    loss = miro_loss(forward(model, batch), batch)[0]
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def time_forward(model: MIRO, forward: Callable, batch: Data, graphs: list[Data], repeats: int):
+    """(training step seconds on ``batch``, mean inference ms per graph) for one forward."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    train_s = best_seconds(lambda: train_step(model, forward, batch, optimizer), repeats)
+    with torch.inference_mode():
+        infer = [best_seconds(lambda g=g: forward(model, g), repeats) for g in graphs]
+    return train_s, 1000 * float(np.mean(infer))
+
+
+def bench_folder(folder: str, root: Path, args: argparse.Namespace) -> tuple[dict, list[dict]]:
+    radius = float(benchmark_row(folder)["connectivity_radius_normalized"])
+    files = list(list_fovs(root / folder).values())[: args.fovs]
+    frames = [read_localizations(path) for path in files]
+    coords = [f[["x", "y"]].to_numpy() for f in frames]
+    labels = [f["index"].to_numpy().astype(int) for f in frames]
+    graphs = [fov_graph(c, radius, labels=lab)[0] for c, lab in zip(coords, labels, strict=True)]
+    repeats = args.repeats if max(g.num_nodes for g in graphs) < 5000 else 1
+    build = [best_seconds(lambda c=c: fov_graph(c, radius), args.repeats) for c in coords]
+    graph_row = {
+        "folder": folder,
+        "radius": radius,
+        "nodes": np.mean([g.num_nodes for g in graphs]),
+        "edges": np.mean([g.num_edges for g in graphs]),
+        "build_ms": 1000 * np.mean(build),
+    }
+
+    batch_size = args.batch
+    while batch_size > 1 and sum(g.num_nodes for g in graphs[:batch_size]) > args.max_batch_nodes:
+        batch_size -= 1
+    batch = Batch.from_data_list(graphs[:batch_size])
+    rows = []
+    for steps in args.steps:
+        row = {"folder": folder, "steps": steps, "batch": batch_size}
+        for name, forward in FORWARDS.items():
+            torch.manual_seed(0)
+            timings = time_forward(MIRO(steps=steps), forward, batch, graphs, repeats)
+            row[f"train_{name}_s"], row[f"infer_{name}_ms"] = timings
+        rows.append(row)
+        print(row, flush=True)
+    return graph_row, rows
+
+
+def bench_synthetic(n: int, radius: float, repeats: int) -> dict:
+    coords = np.random.default_rng(0).uniform(0, 2000, (n, 2))
+    graph = fov_graph(coords, radius)[0]
+    seconds = best_seconds(lambda: fov_graph(coords, radius), repeats)
+    return {
+        "folder": f"uniform random, {n} points",
+        "radius": radius,
+        "nodes": n,
+        "edges": graph.num_edges,
+        "build_ms": 1000 * seconds,
+    }
+
+
+def markdown(rows: list[dict], columns: dict[str, str]) -> str:
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [f"{row[k]:.3g}" if isinstance(row[k], float) else str(row[k]) for k in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default_root = os.environ.get("MIRO_BENCHMARK_DIR", REPO.parent / "shared" / "benchmark")
+    parser.add_argument("--benchmark-dir", type=Path, default=Path(default_root))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--fovs", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--max-batch-nodes", type=int, default=15_000)
+    parser.add_argument("--steps", type=int, nargs="+", default=[12, 20])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    graph_rows, step_rows = [], []
+    for folder in FOLDERS:
+        graph_row, rows = bench_folder(folder, args.benchmark_dir, args)
+        graph_rows.append(graph_row)
+        step_rows.extend(rows)
+    graph_rows += [bench_synthetic(15_000, r, args.repeats) for r in (0.1, 0.01)]
+    for row in step_rows:
+        row["train_ratio"] = row["train_literal_s"] / row["train_fast_s"]
+        row["infer_ratio"] = row["infer_literal_ms"] / row["infer_fast_ms"]
+
+    print(f"\ntorch {torch.__version__}, {args.threads} CPU threads\n")
+    print(markdown(graph_rows, GRAPH_COLUMNS))
+    print()
+    print(markdown(step_rows, STEP_COLUMNS))
+
+
+if __name__ == "__main__":
+    main()

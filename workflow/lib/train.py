@@ -1,0 +1,209 @@
+"""Training MIRO (paper Methods, "MIRO training"; spec "Targets, loss, training") and checkpoints.
+
+Adam (lr 1e-4), mini-batches of 4 graphs, the loss of `miro.losses.miro_loss`. After every epoch
+the run writes ``last.pt`` (model, optimizer and RNG states, loss history) and ``losses.csv``;
+calling `train` again with the same settings resumes after the last finished epoch and ends
+with the same weights as an uninterrupted run. The final model is ``model.pt``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch_geometric
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader
+from tqdm import tqdm
+
+import miro
+from miro.graph import NUM_EIGENVECTORS
+from miro.io import atomic_path, write_csv_atomic
+from miro.losses import miro_loss
+from miro.model import MIRO, resolve_device
+
+LOSS_COLUMNS = ("epoch", "loss", "L_r", "L_d", "L_ce", "seconds")
+RESUMABLE_CHANGES = {"epochs", "device"}  # settings that may differ when resuming
+
+
+@dataclass(kw_only=True)
+class TrainConfig:
+    """Settings of one training run (defaults: the paper's benchmark settings)."""
+
+    radius: float  # connectivity radius the graphs were built with (normalised units)
+    width: int = 256
+    steps: int = 12
+    num_classes: int = 0
+    alpha: float = 10.0
+    beta: float = 0.0
+    k_star: int | None = None  # multiscale: steps [0, k*) learn the early targets
+    lr: float = 1e-4
+    batch_size: int = 4
+    epochs: int = 30
+    seed: int = 0
+    device: str = "auto"
+
+
+def versions() -> dict[str, str]:
+    return {
+        "torch": str(torch.__version__),
+        "torch_geometric": str(torch_geometric.__version__),
+        "numpy": str(np.__version__),
+        "miro": miro.__version__,
+    }
+
+
+def save_checkpoint(
+    path: Path, model: MIRO, *, radius: float, train: dict | None = None, **extra: Any
+) -> None:
+    """Write ``model`` with everything needed to rebuild it and its graphs, atomically."""
+    payload = {
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "model": model.settings(),
+        "graph": {"radius": float(radius), "eigenvectors": NUM_EIGENVECTORS},
+        "train": train or {},
+        "versions": versions(),
+        **extra,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> tuple[MIRO, dict]:
+    """Rebuild the model of a checkpoint; returns it and the checkpoint's full dictionary.
+
+    Raises ValueError naming the file when it is not a MIRO checkpoint or its weights do not
+    fit the stored settings.
+    """
+    path = Path(path)
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # torch raises many types for corrupt files
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path}: not a readable checkpoint ({reason})") from err
+    missing = {"state_dict", "model", "graph"} - set(payload if isinstance(payload, dict) else ())
+    if missing:
+        raise ValueError(f"{path}: not a MIRO checkpoint (missing {sorted(missing)})")
+    try:
+        model = MIRO(**payload["model"])
+        model.load_state_dict(payload["state_dict"])
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{path}: weights do not match the stored model settings ({err})") from err
+    return model.to(map_location), payload
+
+
+def train(
+    graphs: list[Data],
+    cfg: TrainConfig,
+    out_dir: Path,
+    *,
+    log: logging.Logger | Callable[[str], None] | None = None,
+) -> Path:
+    """Train MIRO on ``graphs``; returns the path of the final checkpoint ``model.pt``.
+
+    ``log`` (a logger, or any callable taking a string) receives one line per epoch.
+    """
+    if isinstance(log, logging.Logger | logging.LoggerAdapter):
+        log = log.info
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_graphs(graphs, cfg)
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    model = MIRO(
+        width=cfg.width,
+        steps=cfg.steps,
+        node_features=graphs[0].num_node_features,
+        edge_features=graphs[0].num_edge_features,
+        num_classes=cfg.num_classes,
+    ).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    loader = DataLoader(graphs, batch_size=cfg.batch_size, shuffle=True, generator=generator)
+
+    last = out_dir / "last.pt"
+    history: list[dict] = []
+    if last.exists():
+        history = _resume(last, model, optimizer, generator, cfg)
+        if len(history) > cfg.epochs:
+            raise ValueError(f"{last}: already has {len(history)} epochs, more than {cfg.epochs}")
+    progress = tqdm(range(len(history), cfg.epochs), initial=len(history), total=cfg.epochs)
+    for epoch in progress:
+        start = time.perf_counter()
+        totals = dict.fromkeys(LOSS_COLUMNS[1:5], 0.0)
+        for batch in loader:
+            batch = batch.to(device)
+            out = model(batch.x, batch.edge_index, batch.edge_attr)
+            loss, parts = miro_loss(out, batch, alpha=cfg.alpha, beta=cfg.beta, k_star=cfg.k_star)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            for key in totals:
+                totals[key] += parts[key]
+        row = {"epoch": epoch + 1, **{k: v / len(loader) for k, v in totals.items()}}
+        row["seconds"] = time.perf_counter() - start
+        history.append(row)
+        save_checkpoint(
+            last,
+            model,
+            radius=cfg.radius,
+            train=asdict(cfg),
+            optimizer=optimizer.state_dict(),
+            rng={"torch": torch.get_rng_state(), "loader": generator.get_state()},
+            history=history,
+        )
+        write_csv_atomic(pd.DataFrame(history, columns=LOSS_COLUMNS), out_dir / "losses.csv")
+        progress.set_postfix(loss=f"{row['loss']:.4f}")
+        if log is not None:
+            log(", ".join(f"{k} {v:.6g}" for k, v in row.items()))
+    final = out_dir / "model.pt"
+    save_checkpoint(final, model, radius=cfg.radius, train=asdict(cfg), history=history)
+    return final
+
+
+def _check_graphs(graphs: list[Data], cfg: TrainConfig) -> None:
+    if not graphs:
+        raise ValueError("no training graphs")
+    for i, g in enumerate(graphs):
+        if getattr(g, "y", None) is None:
+            raise ValueError(f"training graph {i} has no targets y (build it with labels)")
+        if not np.isclose(g.radius, cfg.radius, rtol=0, atol=1e-12):
+            raise ValueError(f"training graph {i} has radius {g.radius}, config {cfg.radius}")
+        if (g.num_node_features, g.num_edge_features) != (
+            graphs[0].num_node_features,
+            graphs[0].num_edge_features,
+        ):
+            raise ValueError(f"training graph {i} has other feature sizes than graph 0")
+
+
+def _resume(
+    path: Path,
+    model: MIRO,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    cfg: TrainConfig,
+) -> list[dict]:
+    """Restore the state of ``path`` (an epoch checkpoint of the same run); returns history."""
+    saved_model, state = load_checkpoint(path)
+    saved = {k: v for k, v in state.get("train", {}).items() if k not in RESUMABLE_CHANGES}
+    wanted = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in RESUMABLE_CHANGES}
+    if saved != wanted:
+        changed = sorted(k for k in wanted.keys() | saved.keys() if saved.get(k) != wanted.get(k))
+        raise ValueError(f"{path}: was written with other training settings ({changed})")
+    try:
+        model.load_state_dict(saved_model.state_dict())
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"]["torch"])
+        generator.set_state(state["rng"]["loader"])
+        return list(state["history"])
+    except (KeyError, RuntimeError, ValueError) as err:
+        raise ValueError(f"{path}: cannot resume from this checkpoint ({err})") from err
