@@ -106,4 +106,3 @@ def test_invalid_config_fails_before_any_job(tmp_path, extra, message):
     assert run.returncode != 0
     assert message in run.stderr
     assert not (tmp_path / "results").exists()
-

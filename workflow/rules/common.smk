@@ -24,7 +24,9 @@ def ds_settings(wildcards):
 
 def augment_chunks(wildcards):
     n = ds_settings(wildcards)["augment"]["chunks"]
-    return expand(f"{RESULTS}/{{ds}}/augment/chunk_{{chunk}}.pt", ds=wildcards.ds, chunk=range(n))
+    return expand(
+        f"{RESULTS}/{{ds}}/augment/chunk_{{chunk}}.pt", ds=wildcards.ds, chunk=range(n)
+    )
 
 
 def model_checkpoint(wildcards):
@@ -43,7 +45,16 @@ def clustering_coords(wildcards):
 def final_outputs():
     tables = expand(
         f"{RESULTS}/tables/{{name}}",
-        name=["table1.csv", "table1.md", "table1.tex", "stats.csv", "scorecard.csv", "scorecard.md"],
+        name=[
+            "table1.csv",
+            "table1.md",
+            "table1.tex",
+            "stats.csv",
+            "scorecard.csv",
+            "scorecard.md",
+        ],
     )
-    figures = expand(f"{RESULTS}/figures/fig2_{{ds}}.{{ext}}", ds=DATASETS, ext=["png", "pdf"])
+    figures = expand(
+        f"{RESULTS}/figures/fig2_{{ds}}.{{ext}}", ds=DATASETS, ext=["png", "pdf"]
+    )
     return tables + figures

@@ -9,15 +9,17 @@ rule optimise_dbscan:
     output:
         params=f"{RESULTS}/{{ds}}/dbscan/{{method}}.json",
         trials=f"{RESULTS}/{{ds}}/dbscan/{{method}}_trials.csv",
-    params:
-        settings=ds_settings,
-        seed=SETTINGS["seed"],
-        study=lambda wildcards: f"{RESULTS}/{wildcards.ds}/dbscan/{wildcards.method}_study.db",
-    threads: 1
     log:
         f"{RESULTS}/logs/optimise_dbscan/{{ds}}_{{method}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/optimise_dbscan/{{ds}}_{{method}}.tsv"
+    conda:
+        "../../envs/miro.yaml"
+    threads: 1
+    params:
+        settings=ds_settings,
+        seed=SETTINGS["seed"],
+        study=lambda wildcards: f"{RESULTS}/{wildcards.ds}/dbscan/{wildcards.method}_study.db",
     script:
         "../scripts/optimise_dbscan.py"
 
@@ -29,11 +31,13 @@ rule cluster:
         coords=clustering_coords,
     output:
         f"{RESULTS}/{{ds}}/labels/{{method}}.csv.gz",
-    threads: 1
     log:
         f"{RESULTS}/logs/cluster/{{ds}}_{{method}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/cluster/{{ds}}_{{method}}.tsv"
+    conda:
+        "../../envs/miro.yaml"
+    threads: 1
     script:
         "../scripts/cluster.py"
 
@@ -45,12 +49,14 @@ rule metrics:
         labels=expand(f"{RESULTS}/{{{{ds}}}}/labels/{{method}}.csv.gz", method=METHODS),
     output:
         f"{RESULTS}/{{ds}}/metrics.csv",
-    params:
-        methods=METHODS,
-    threads: 1
     log:
         f"{RESULTS}/logs/metrics/{{ds}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/metrics/{{ds}}.tsv"
+    conda:
+        "../../envs/miro.yaml"
+    threads: 1
+    params:
+        methods=METHODS,
     script:
         "../scripts/metrics.py"

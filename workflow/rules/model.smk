@@ -7,20 +7,22 @@ rule train:
     output:
         model=f"{RESULTS}/{{ds}}/model/model.pt",
         losses=f"{RESULTS}/{{ds}}/model/losses.csv",
-    params:
-        settings=ds_settings,
-        seed=SETTINGS["seed"],
-        device=SETTINGS["device"],
-        workdir=lambda wildcards: f"{RESULTS}/{wildcards.ds}/model/work",
+    log:
+        f"{RESULTS}/logs/train/{{ds}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{ds}}.tsv"
+    conda:
+        "../../envs/miro.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=240,
         gpu=1,
-    log:
-        f"{RESULTS}/logs/train/{{ds}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train/{{ds}}.tsv"
+    params:
+        settings=ds_settings,
+        seed=SETTINGS["seed"],
+        device=SETTINGS["device"],
+        workdir=lambda wildcards: f"{RESULTS}/{wildcards.ds}/model/work",
     script:
         "../scripts/train.py"
 
@@ -31,15 +33,17 @@ rule transform:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
     output:
         f"{RESULTS}/{{ds}}/transform/squeezed.csv.gz",
-    params:
-        device=SETTINGS["device"],
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=60,
     log:
         f"{RESULTS}/logs/transform/{{ds}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/transform/{{ds}}.tsv"
+    conda:
+        "../../envs/miro.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        device=SETTINGS["device"],
     script:
         "../scripts/transform.py"

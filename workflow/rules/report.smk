@@ -24,12 +24,14 @@ rule tables:
             category="Tables",
         ),
         scorecard_md=f"{RESULTS}/tables/scorecard.md",
+    log:
+        f"{RESULTS}/logs/tables.log",
+    conda:
+        "../../envs/miro.yaml"
     params:
         preset=SETTINGS["preset"],
         paper_names={ds: s["paper_name"] for ds, s in SETTINGS["datasets"].items()},
         paper_table=RESOURCES / "paper_table1.csv",
-    log:
-        f"{RESULTS}/logs/tables.log",
     script:
         "../scripts/tables.py"
 
@@ -48,11 +50,13 @@ rule fig2:
             subcategory="{ds}",
         ),
         pdf=f"{RESULTS}/figures/fig2_{{ds}}.pdf",
+    log:
+        f"{RESULTS}/logs/fig2/{{ds}}.log",
+    conda:
+        "../../envs/miro.yaml"
     params:
         methods=METHODS,
         example_fov=SETTINGS["example_fov"],
         preset=SETTINGS["preset"],
-    log:
-        f"{RESULTS}/logs/fig2/{{ds}}.log",
     script:
         "../scripts/fig2.py"
