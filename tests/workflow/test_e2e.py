@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,9 @@ def test_tables_have_every_dataset_method_and_metric(tiny_run):
     assert set(stats["dataset"]) == {"S8", "Rings"}
     assert stats["p"].between(0, 1).all()
     card = pd.read_csv(tiny_run / "results" / "tables" / "scorecard.csv")
-    assert set(card["dataset"]) == {"Ground Truth - Scenario 8", "Rings"}
+    assert set(card["dataset"]) == {"S8", "Rings"}
+    assert set(card["paper_dataset"]) == {"Ground Truth - Scenario 8", "Rings"}
+    assert set(card["metric"]) == set(METRICS) - {"RMSE_xy_published"}
 
 
 def test_figures_are_real_images(tiny_run):
@@ -86,9 +89,11 @@ def test_rerun_is_up_to_date(tiny_run):
 
 
 def test_paper_preset_dry_run_resolves_the_whole_dag(tmp_path):
-    run = snakemake(tmp_path, "--configfile", str(REPO / "presets" / "paper.yaml"), "-n", "-q")
+    run = snakemake(tmp_path, "--configfile", str(REPO / "presets" / "paper.yaml"), "-n")
     assert run.returncode == 0, run.stderr[-4000:]
-    assert "train" in run.stdout and "tables" in run.stdout
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", run.stdout, flags=re.MULTILINE))
+    assert counts["train"] == "20"  # 18 benchmark folders + C-shaped + rings
+    assert counts["obtain"] == "20" and counts["tables"] == "1" and counts["fig2"] == "20"
 
 
 @pytest.mark.parametrize(
@@ -104,5 +109,5 @@ def test_invalid_config_fails_before_any_job(tmp_path, extra, message):
     config.write_text(TINY.read_text() + extra)
     run = snakemake(tmp_path, "--configfile", str(config), "-n")
     assert run.returncode != 0
-    assert message in run.stderr
+    assert message in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()

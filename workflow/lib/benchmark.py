@@ -154,7 +154,7 @@ def fetch_folder(
             continue
         if local_dir is None:
             url = f"{base_url.rstrip('/')}/{quote(folder)}/{quote(row.file)}"
-            _download(url, target, row, retries=retries, backoff=backoff, timeout=timeout)
+            download_verified(url, target, row, retries=retries, backoff=backoff, timeout=timeout)
         else:
             _copy_local(Path(local_dir), target, row)
     return sorted((out_dir / row.file for row in rows), key=fov_number)
@@ -187,10 +187,15 @@ def _copy_local(local_dir: Path, target: Path, row: ManifestRow) -> None:
         _write_verified(f, target, row, str(src))
 
 
-def _download(
+def download_verified(
     url: str, target: Path, row: ManifestRow, *, retries: int, backoff: float, timeout: float
 ) -> None:
-    """Download with exponential back-off; client errors (404...) are not retried."""
+    """Download ``url`` to ``target``, verified against ``row`` (see `_write_verified`).
+
+    ``retries`` further attempts after ``backoff * 2**k`` seconds; client errors (404...) are
+    not retried. Raises ChecksumError on a mismatch, else BenchmarkError whose ``__cause__`` is
+    the last network error.
+    """
     for attempt in range(retries + 1):
         try:
             with urlopen(url, timeout=timeout) as response:

@@ -35,7 +35,8 @@ STATS_COLUMNS = (
     *("W", "p", "d", "stars"),
 )
 SCORECARD_COLUMNS = (
-    *("dataset", "method", "metric", "ours_mean", "ours_sd", "paper_mean", "paper_sd"),
+    *("dataset", "paper_dataset", "method", "metric", "ours_mean", "ours_sd"),
+    *("paper_mean", "paper_sd"),
     *("diff", "diff_in_paper_sd", "convention"),
 )
 
@@ -261,6 +262,7 @@ def scorecard(
             records.append(
                 {
                     "dataset": rec["dataset"],
+                    "paper_dataset": names[rec["dataset"]],
                     "method": rec["method"],
                     "metric": metric,
                     "ours_mean": rec[ours_metric],
@@ -284,10 +286,12 @@ def write_scorecard(
     """Write :func:`scorecard` as CSV and as Markdown (one ``mean ± sd`` row per metric)."""
     _require_columns(df, SCORECARD_COLUMNS, "scorecard")
     write_csv_atomic(df, csv_path)
-    header = ["Dataset", "Method", "Metric", "Ours", "Paper", "Ours − paper", "In paper sd"]
+    header = ["Dataset", "Paper dataset", "Method", "Metric", "Ours", "Paper", "Ours − paper"]
+    header.append("In paper sd")
     rows = [
         [
             rec["dataset"],
+            rec["paper_dataset"],
             rec["method"],
             "RMSE_x,y (√nm, published)" if rec["metric"] == "RMSE_xy" else LABELS[rec["metric"]],
             format_pm(rec["ours_mean"], rec["ours_sd"]),

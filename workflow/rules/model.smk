@@ -47,3 +47,18 @@ rule transform:
         device=SETTINGS["device"],
     script:
         "../scripts/transform.py"
+
+
+rule import_published:
+    output:
+        f"{RESULTS}/{{ds}}/model/published.pt",
+    log:
+        f"{RESULTS}/logs/import_published/{{ds}}.log",
+    conda:
+        "../../envs/miro.yaml"
+    params:
+        settings=ds_settings,
+        manifest=RESOURCES / "published_checkpoints.tsv",
+        retries=SETTINGS["benchmark"]["retries"],
+    script:
+        "../scripts/import_published.py"
