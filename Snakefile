@@ -18,6 +18,8 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/apply.smk"
+include: "workflow/rules/experiments.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -27,3 +29,5 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+        apply_outputs(),
+        experiment_outputs(),

@@ -4,8 +4,10 @@ The fast `MIRO.forward` and the literal transcription `miro.model.literal_forwar
 reference the tests verify it against) run side by side on the same graphs and weights. A
 training step is forward + loss + backward + Adam step on one mini-batch (``--batch`` FOVs,
 fewer where the batch would exceed ``--max-batch-nodes``: the literal model's activations for
-4 blinking FOVs of ~12,000 localizations do not fit in memory). Timings are the minimum over
-``--repeats`` runs (1 run for graphs above 5,000 nodes). Prints Markdown tables.
+4 blinking FOVs of ~12,000 localizations do not fit in memory); inference is timed on each FOV
+of that batch. Fast and literal runs alternate and keep their minimum over ``--repeats`` runs
+(``--repeats-large`` for FOVs of >= 5,000 nodes); graph building, the minimum of 3 runs.
+Prints Markdown tables.
 
     .venv/bin/python benchmarks/bench_core.py [--benchmark-dir DIR] [--threads 2]
 """
@@ -49,19 +51,19 @@ STEP_COLUMNS = {
     "train_fast_s": "train step fast (s)",
     "train_literal_s": "train step literal (s)",
     "train_ratio": "speed-up",
+    "train_ratio_cpu": "speed-up (CPU time)",
     "infer_fast_ms": "inference fast (ms/FOV)",
     "infer_literal_ms": "inference literal (ms/FOV)",
     "infer_ratio": "speed-up",
+    "infer_ratio_cpu": "speed-up (CPU time)",
 }
 
 
-def best_seconds(run: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def seconds_of(run: Callable, *args: object) -> np.ndarray:
+    """(wall, process CPU) seconds of ``run(*args)``; CPU time suffers less from other load."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run(*args)
+    return np.array([time.perf_counter() - wall, time.process_time() - cpu])
 
 
 def train_step(model: MIRO, forward: Callable, batch: Data, optimizer) -> None:
@@ -71,13 +73,37 @@ def train_step(model: MIRO, forward: Callable, batch: Data, optimizer) -> None:
     optimizer.step()
 
 
-def time_forward(model: MIRO, forward: Callable, batch: Data, graphs: list[Data], repeats: int):
-    """(training step seconds on ``batch``, mean inference ms per graph) for one forward."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    train_s = best_seconds(lambda: train_step(model, forward, batch, optimizer), repeats)
-    with torch.inference_mode():
-        infer = [best_seconds(lambda g=g: forward(model, g), repeats) for g in graphs]
-    return train_s, 1000 * float(np.mean(infer))
+def time_forwards(steps: int, batch: Data, repeats: int) -> dict[str, float]:
+    """Training step (s) on ``batch`` and inference (ms per FOV) on its FOVs, for each forward.
+
+    Fast and literal runs alternate, ``repeats`` times, and each keeps its minimum, so that
+    load from other processes on a shared machine affects both alike.
+    """
+    graphs = batch.to_data_list()
+    models, optimizers = {}, {}
+    for name in FORWARDS:
+        torch.manual_seed(0)
+        models[name] = MIRO(steps=steps)
+        optimizers[name] = torch.optim.Adam(models[name].parameters(), lr=1e-4)
+    best = {(kind, name): np.full(2, np.inf) for kind in ("train", "infer") for name in FORWARDS}
+    for _ in range(repeats):
+        for name, forward in FORWARDS.items():
+            model = models[name]
+            seconds = seconds_of(train_step, model, forward, batch, optimizers[name])
+            best["train", name] = np.minimum(best["train", name], seconds)
+            with torch.inference_mode():
+                seconds = np.mean([seconds_of(forward, model, g) for g in graphs], axis=0)
+            best["infer", name] = np.minimum(best["infer", name], seconds)
+    return {
+        "train_fast_s": best["train", "fast"][0],
+        "train_literal_s": best["train", "literal"][0],
+        "train_ratio": best["train", "literal"][0] / best["train", "fast"][0],
+        "train_ratio_cpu": best["train", "literal"][1] / best["train", "fast"][1],
+        "infer_fast_ms": 1000 * best["infer", "fast"][0],
+        "infer_literal_ms": 1000 * best["infer", "literal"][0],
+        "infer_ratio": best["infer", "literal"][0] / best["infer", "fast"][0],
+        "infer_ratio_cpu": best["infer", "literal"][1] / best["infer", "fast"][1],
+    }
 
 
 def bench_folder(folder: str, root: Path, args: argparse.Namespace) -> tuple[dict, list[dict]]:
@@ -87,8 +113,9 @@ def bench_folder(folder: str, root: Path, args: argparse.Namespace) -> tuple[dic
     coords = [f[["x", "y"]].to_numpy() for f in frames]
     labels = [f["index"].to_numpy().astype(int) for f in frames]
     graphs = [fov_graph(c, radius, labels=lab)[0] for c, lab in zip(coords, labels, strict=True)]
-    repeats = args.repeats if max(g.num_nodes for g in graphs) < 5000 else 1
-    build = [best_seconds(lambda c=c: fov_graph(c, radius), args.repeats) for c in coords]
+    large = max(g.num_nodes for g in graphs) >= 5000
+    repeats = args.repeats_large if large else args.repeats
+    build = [min(seconds_of(fov_graph, c, radius)[0] for _ in range(3)) for c in coords]
     graph_row = {
         "folder": folder,
         "radius": radius,
@@ -97,26 +124,23 @@ def bench_folder(folder: str, root: Path, args: argparse.Namespace) -> tuple[dic
         "build_ms": 1000 * np.mean(build),
     }
 
-    batch_size = args.batch
+    batch_size = min(args.batch, len(graphs))
     while batch_size > 1 and sum(g.num_nodes for g in graphs[:batch_size]) > args.max_batch_nodes:
         batch_size -= 1
     batch = Batch.from_data_list(graphs[:batch_size])
     rows = []
     for steps in args.steps:
         row = {"folder": folder, "steps": steps, "batch": batch_size}
-        for name, forward in FORWARDS.items():
-            torch.manual_seed(0)
-            timings = time_forward(MIRO(steps=steps), forward, batch, graphs, repeats)
-            row[f"train_{name}_s"], row[f"infer_{name}_ms"] = timings
+        row.update(time_forwards(steps, batch, repeats))
         rows.append(row)
         print(row, flush=True)
     return graph_row, rows
 
 
-def bench_synthetic(n: int, radius: float, repeats: int) -> dict:
+def bench_synthetic(n: int, radius: float) -> dict:
     coords = np.random.default_rng(0).uniform(0, 2000, (n, 2))
     graph = fov_graph(coords, radius)[0]
-    seconds = best_seconds(lambda: fov_graph(coords, radius), repeats)
+    seconds = min(seconds_of(fov_graph, coords, radius)[0] for _ in range(3))
     return {
         "folder": f"uniform random, {n} points",
         "radius": radius,
@@ -143,7 +167,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--max-batch-nodes", type=int, default=15_000)
     parser.add_argument("--steps", type=int, nargs="+", default=[12, 20])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats-large", type=int, default=2, help="for FOVs >= 5,000 nodes")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -152,10 +177,7 @@ def main() -> None:
         graph_row, rows = bench_folder(folder, args.benchmark_dir, args)
         graph_rows.append(graph_row)
         step_rows.extend(rows)
-    graph_rows += [bench_synthetic(15_000, r, args.repeats) for r in (0.1, 0.01)]
-    for row in step_rows:
-        row["train_ratio"] = row["train_literal_s"] / row["train_fast_s"]
-        row["infer_ratio"] = row["infer_literal_ms"] / row["infer_fast_ms"]
+    graph_rows += [bench_synthetic(15_000, r) for r in (0.1, 0.01)]
 
     print(f"\ntorch {torch.__version__}, {args.threads} CPU threads\n")
     print(markdown(graph_rows, GRAPH_COLUMNS))

@@ -23,11 +23,14 @@ from scipy.sparse import coo_matrix, csr_matrix, diags, identity
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 from scipy.spatial import Delaunay, QhullError
+from threadpoolctl import ThreadpoolController
 from torch_geometric.data import Data
 
 NUM_EIGENVECTORS = 5
 SPARSE_MIN_NODES = 100  # components this large use sparse eigsh, smaller ones dense eigh
 SHIFT = -1e-3  # shift-invert target just below the spectrum of the PSD Laplacian
+# many small eigenproblems run far slower on multithreaded BLAS (and stall on a loaded machine)
+_BLAS = ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -73,24 +76,21 @@ def delaunay_edges(positions: np.ndarray) -> np.ndarray:
     try:
         simplices = Delaunay(unique).simplices
         pairs = simplices[:, [0, 1, 1, 2, 0, 2]].reshape(-1, 2)
-    except (QhullError, ValueError):  # collinear (or < 3 distinct) points: chain along the line
+    except QhullError:  # all collinear (or < 3 distinct points): chain them along the line
         centred = unique - unique.mean(axis=0)
         direction = np.linalg.svd(centred, full_matrices=False)[2][0]
         order = np.argsort(centred @ direction, kind="stable")
         pairs = np.stack([order[:-1], order[1:]], axis=1)
-    pairs = first[pairs]  # unique point -> its first occurrence
-    # duplicates: every copy linked to every other copy of the same point
-    groups = np.argsort(inverse, kind="stable")
+    links = [first[pairs]]  # a distinct point is represented by its first occurrence
+
+    # duplicates: all copies of a point linked to each other by zero-length edges
+    copies = np.argsort(inverse, kind="stable")  # points grouped by distinct position
     sizes = np.bincount(inverse)
-    dup_pairs = [
-        np.stack(np.triu_indices(s, 1), axis=1) for s in np.unique(sizes[sizes > 1])
-    ]  # pair templates per group size; a handful of distinct sizes at most
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    links = [pairs]
-    for template in dup_pairs:
-        s = template.max() + 1
-        members = groups[starts[sizes == s][:, None] + np.arange(s)]  # (groups, s)
-        links.append(members[:, template].reshape(-1, 2))
+    starts = np.cumsum(sizes) - sizes
+    for s in np.unique(sizes[sizes > 1]):  # one pass per group size
+        members = copies[starts[sizes == s][:, None] + np.arange(s)]  # (groups, s)
+        i, j = np.triu_indices(s, 1)
+        links.append(np.stack([members[:, i].ravel(), members[:, j].ravel()], axis=1))
     edges = np.sort(np.concatenate(links), axis=1)
     return np.unique(edges, axis=0)
 
@@ -104,9 +104,15 @@ def laplacian_eigenvectors(adjacency: csr_matrix, k: int = NUM_EIGENVECTORS) -> 
     eigenvalue 0), and all candidates are ordered by (eigenvalue, component size descending,
     first node, index within the component); the first (the largest component's trivial
     vector) is dropped. Components of >= 100 nodes use sparse shift-invert ``eigsh`` with a
-    fixed start vector, smaller ones dense ``eigh``, batched over components of equal size.
-    Returns (N, k) float32, zero-padded when the graph has fewer than k + 1 nodes.
+    fixed start vector, smaller ones dense ``eigh``, batched over components of equal size,
+    all on a single BLAS thread. Returns (N, k) float32, zero-padded when the graph has fewer
+    than k + 1 nodes.
     """
+    with _BLAS.limit(limits=1, user_api="blas"):
+        return _laplacian_eigenvectors(adjacency, k)
+
+
+def _laplacian_eigenvectors(adjacency: csr_matrix, k: int) -> np.ndarray:
     n = adjacency.shape[0]
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
     d_inv_sqrt = np.zeros(n)

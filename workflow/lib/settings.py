@@ -31,9 +31,19 @@ BUILTIN: dict[str, Any] = {
         "width": 256,
         "steps": 12,
         "radius": 0.1,
+        "num_classes": None,  # None: inferred from the training data's class column
     },
     "augment": {"n_graphs": 1000, "chunks": 4, "single_shot": False},
-    "train": {"epochs": 30, "batch_size": 4, "lr": 1e-4, "alpha": 10.0},
+    # beta: the paper's ablation (Methods, "Loss function weights") finds 0.15-0.2 best;
+    # k_star: multiscale only, no default (the switch step depends on the structures).
+    "train": {
+        "epochs": 30,
+        "batch_size": 4,
+        "lr": 1e-4,
+        "alpha": 10.0,
+        "beta": 0.15,
+        "k_star": None,
+    },
     "dbscan": {
         "baseline": "auto",
         "tuning_fovs": "train",
@@ -50,6 +60,16 @@ TOP_LEVEL: dict[str, Any] = {
     "device": "auto",
     "example_fov": None,
     "benchmark": {"local_dir": None, "base_url": UPSTREAM_RAW, "retries": 4},
+    "experiments": {"shapes": [], "multiscale": [], "adjacent": None},
+    "apply": {
+        "dataset": None,
+        "input_dir": None,
+        "format": "auto",
+        "columns": None,
+        "window_nm": None,
+        "overlap_nm": None,
+        "example": None,
+    },
 }
 
 
@@ -104,6 +124,7 @@ def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
     settings["n_fovs"] = entry.get("n_fovs")
     settings["params"] = dict(entry.get("params") or {})
     settings["paper_name"] = entry.get("paper_name", entry.get("folder", name))
+    settings["table1"] = entry.get("table1", True)
     baseline = settings["dbscan"]["baseline"]
     if baseline == "auto":
         baseline = "published" if settings["published_dbscan"] else "optuna"

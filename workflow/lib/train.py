@@ -38,6 +38,7 @@ class TrainConfig:
     """Settings of one training run (defaults: the paper's benchmark settings)."""
 
     radius: float  # connectivity radius the graphs were built with (normalised units)
+    fov_nm: float | None = None  # extent of the training FOVs in nm (the windows for new data)
     width: int = 256
     steps: int = 12
     num_classes: int = 0
@@ -60,14 +61,34 @@ def versions() -> dict[str, str]:
     }
 
 
+def fov_extent(fovs: list[np.ndarray]) -> float:
+    """Mean extent (nm) of FOVs, max(width, height) each: the scale their normalisation used."""
+    if not fovs:
+        raise ValueError("no FOVs to measure")
+    return float(np.mean([np.ptp(np.asarray(f, float), axis=0).max() for f in fovs]))
+
+
 def save_checkpoint(
-    path: Path, model: MIRO, *, radius: float, train: dict | None = None, **extra: Any
+    path: Path,
+    model: MIRO,
+    *,
+    radius: float,
+    fov_nm: float | None = None,
+    train: dict | None = None,
+    **extra: Any,
 ) -> None:
-    """Write ``model`` with everything needed to rebuild it and its graphs, atomically."""
+    """Write ``model`` with everything needed to rebuild it and its graphs, atomically.
+
+    ``fov_nm`` is the extent of the FOVs the model was trained on: the radius is relative to it,
+    so new data is squeezed in windows of that size (`miro.apply`).
+    """
+    graph = {"radius": float(radius), "eigenvectors": NUM_EIGENVECTORS}
+    if fov_nm is not None:
+        graph["fov_nm"] = float(fov_nm)
     payload = {
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "model": model.settings(),
-        "graph": {"radius": float(radius), "eigenvectors": NUM_EIGENVECTORS},
+        "graph": graph,
         "train": train or {},
         "versions": versions(),
         **extra,
@@ -166,7 +187,9 @@ def train(
         if log is not None:
             log(", ".join(f"{k} {v:.6g}" for k, v in row.items()))
     final = out_dir / "model.pt"
-    save_checkpoint(final, model, radius=cfg.radius, train=asdict(cfg), history=history)
+    save_checkpoint(
+        final, model, radius=cfg.radius, fov_nm=cfg.fov_nm, train=asdict(cfg), history=history
+    )
     return final
 
 

@@ -7,6 +7,7 @@ from miro.settings import resolve_config
 
 SETTINGS = resolve_config(config)
 DATASETS = list(SETTINGS["datasets"])
+TABLE1_DATASETS = [ds for ds in DATASETS if SETTINGS["datasets"][ds]["table1"]]
 METHODS = ["DBSCAN", "MIRO"]
 RESULTS = "results"
 RESOURCES = Path(workflow.basedir) / "resources"
@@ -43,6 +44,9 @@ def clustering_coords(wildcards):
 
 
 def final_outputs():
+    """Table 1 flow outputs, over the datasets with ``table1: true``."""
+    if not TABLE1_DATASETS:
+        return []
     tables = expand(
         f"{RESULTS}/tables/{{name}}",
         name=[
@@ -55,6 +59,6 @@ def final_outputs():
         ],
     )
     figures = expand(
-        f"{RESULTS}/figures/fig2_{{ds}}.{{ext}}", ds=DATASETS, ext=["png", "pdf"]
+        f"{RESULTS}/figures/fig2_{{ds}}.{{ext}}", ds=TABLE1_DATASETS, ext=["png", "pdf"]
     )
     return tables + figures

@@ -3,7 +3,9 @@
 
 rule train:
     input:
-        augment_chunks,
+        graphs=augment_chunks,
+        fovs=f"{RESULTS}/{{ds}}/data/fovs",
+        split=f"{RESULTS}/{{ds}}/split.json",
     output:
         model=f"{RESULTS}/{{ds}}/model/model.pt",
         losses=f"{RESULTS}/{{ds}}/model/losses.csv",

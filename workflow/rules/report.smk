@@ -3,7 +3,7 @@
 
 rule tables:
     input:
-        expand(f"{RESULTS}/{{ds}}/metrics.csv", ds=DATASETS),
+        expand(f"{RESULTS}/{{ds}}/metrics.csv", ds=TABLE1_DATASETS),
     output:
         table1_csv=report(
             f"{RESULTS}/tables/table1.csv",

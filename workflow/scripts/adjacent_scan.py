@@ -1,0 +1,31 @@
+"""Rule adjacent_scan: JI_c of DBSCAN and MIRO + DBSCAN on simulated cluster pairs at every
+configured distance (paper Fig. 4a), with the dataset's model and DBSCAN parameters."""
+
+import json
+from pathlib import Path
+
+from miro.adjacent import jaccard_scan, summarise
+from miro.io import write_csv_atomic
+from miro.runlog import script_logging
+from miro.train import load_checkpoint
+
+with script_logging(snakemake.log[0]) as log:
+    model, meta = load_checkpoint(snakemake.input.model)
+    dbscan = {
+        method: json.loads(Path(path).read_text())
+        for method, path in zip(snakemake.params.methods, snakemake.input.params, strict=True)
+    }
+    scan = jaccard_scan(
+        model,
+        meta["graph"]["radius"],
+        snakemake.params.settings["params"],
+        snakemake.params.distances,
+        snakemake.params.n_fovs,
+        snakemake.params.seed,
+        dbscan,
+        device=snakemake.params.device,
+    )
+    summary = summarise(scan)
+    log.info("JI_c per distance:\n%s", summary.to_string())
+    write_csv_atomic(scan, snakemake.output.scan)
+    write_csv_atomic(summary, snakemake.output.summary)

@@ -1,0 +1,30 @@
+"""Rule classify_shapes: shape class of every predicted MIRO cluster on the test FOVs, and the
+confusion matrix with per-class F1 over the true-positive cluster pairs (paper Fig. 3)."""
+
+from miro.classify import classify_fovs, confusion_table, macro_f1
+from miro.dataset import load_fovs, read_per_fov, write_per_fov
+from miro.io import write_csv_atomic
+from miro.runlog import script_logging
+from miro.split import read_split
+from miro.train import load_checkpoint
+from miro.transform import squeeze_many
+
+with script_logging(snakemake.log[0]) as log:
+    names = snakemake.params.names
+    model, meta = load_checkpoint(snakemake.input.model)
+    if model.num_classes != len(names) + 1:
+        raise ValueError(
+            f"{snakemake.input.model}: class head with {model.num_classes} outputs, expected "
+            f"{len(names) + 1} (non-clustered + {names}); train with model.num_classes null"
+        )
+    fovs = load_fovs(snakemake.input.fovs, read_split(snakemake.input.split)["test"])
+    coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
+    results = squeeze_many(model, coords, meta["graph"]["radius"], device=snakemake.params.device)
+    probs = {fov: r.class_probs for fov, r in zip(fovs, results, strict=True)}
+    labels = read_per_fov(snakemake.input.labels, ["label"])
+    classes, pairs = classify_fovs(fovs, labels, probs)
+    table = confusion_table(pairs, names)
+    log.info("%d paired clusters; macro F1 %.3f\n%s", len(pairs), macro_f1(table), table)
+    write_per_fov(classes, ["class"], snakemake.output.classes)
+    write_csv_atomic(pairs, snakemake.output.pairs)
+    write_csv_atomic(table.reset_index(), snakemake.output.confusion)

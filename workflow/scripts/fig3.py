@@ -1,0 +1,32 @@
+"""Rule fig3: Fig. 3 panel of one shape mixture (example FOV, confusion matrix, metrics)."""
+
+import pandas as pd
+
+from miro.dataset import load_fovs, read_per_fov
+from miro.experiment_plots import fig3
+from miro.runlog import script_logging
+from miro.split import read_split
+from miro.stats import paired_tests
+
+with script_logging(snakemake.log[0]) as log:
+    ds = snakemake.wildcards.ds
+    test = read_split(snakemake.input.split)["test"]
+    fov = snakemake.params.example_fov if snakemake.params.example_fov in test else test[0]
+    frame = load_fovs(snakemake.input.fovs, [fov])[fov]
+    example = {
+        "coords": frame[["x", "y"]].to_numpy(),
+        "names": snakemake.params.names,
+        "fov": fov,
+        "labels": {
+            "MIRO": (
+                read_per_fov(snakemake.input.labels, ["label"])[fov],
+                read_per_fov(snakemake.input.classes, ["class"])[fov],
+            ),
+            "Ground truth": (frame["index"].to_numpy(), frame["class"].to_numpy()),
+        },
+    }
+    confusion = pd.read_csv(snakemake.input.confusion, index_col="true_class")
+    long_df = pd.read_csv(snakemake.input.metrics)
+    out = snakemake.output
+    fig3(example, confusion, long_df, paired_tests(long_df), ds, out.png, out.pdf)
+    log.info("%s: example test FOV %d", ds, fov)

@@ -1,0 +1,32 @@
+"""Rule fig5: Fig. 5a-b panel of one multiscale dataset (rings and spots)."""
+
+import pandas as pd
+
+from miro.dataset import load_fovs, read_per_fov
+from miro.experiment_plots import fig5
+from miro.multiscale import level_dataset, truth
+from miro.runlog import script_logging
+from miro.split import read_split
+
+with script_logging(snakemake.log[0]) as log:
+    ds = snakemake.wildcards.ds
+    test = read_split(snakemake.input.split)["test"]
+    fov = snakemake.params.example_fov if snakemake.params.example_fov in test else test[0]
+    frame = load_fovs(snakemake.input.fovs, [fov])[fov]
+    levels = dict(zip(snakemake.params.levels, snakemake.input.labels, strict=True))
+    examples = {}
+    for level in ("rings", "spots"):  # the paper's order: a rings, b spots
+        labels = read_per_fov(levels[level], ["DBSCAN", "MIRO"])[fov]
+        examples[level] = {
+            "coords": frame[["x", "y"]].to_numpy(),
+            "fov": fov,
+            "labels": {
+                "DBSCAN": labels[:, 0],
+                "MIRO": labels[:, 1],
+                "Ground truth": truth(frame, level, f"FOV {fov}"),
+            },
+        }
+    datasets = {level: level_dataset(ds, level) for level in examples}
+    long_df, stats = pd.read_csv(snakemake.input.metrics), pd.read_csv(snakemake.input.stats)
+    fig5(examples, long_df, stats, datasets, ds, snakemake.output.png, snakemake.output.pdf)
+    log.info("%s: example test FOV %d", ds, fov)

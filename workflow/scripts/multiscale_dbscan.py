@@ -1,0 +1,41 @@
+"""Rule multiscale_dbscan: DBSCAN parameters of one level and method, tuned by Optuna against
+that level's ground truth on the tuning FOVs."""
+
+import json
+from pathlib import Path
+
+from miro.dataset import load_fovs, read_per_fov
+from miro.io import atomic_path, write_csv_atomic
+from miro.multiscale import truth
+from miro.optimise import optimise_dbscan
+from miro.runlog import script_logging
+from miro.split import read_split
+
+with script_logging(snakemake.log[0]) as log:
+    dbscan, level = snakemake.params.settings["dbscan"], snakemake.wildcards.level
+    method = snakemake.wildcards.method
+    fov_ids = read_split(snakemake.input.split)[dbscan["tuning_fovs"]]
+    fovs = load_fovs(snakemake.input.fovs, fov_ids)
+    squeezed = read_per_fov(snakemake.input.squeezed, ["x", "y"])
+    tuning = [
+        (
+            squeezed[f] if method == "MIRO" else frame[["x", "y"]].to_numpy(),
+            truth(frame, level, f"FOV {f}"),
+        )
+        for f, frame in fovs.items()
+    ]
+    best, trials = optimise_dbscan(
+        tuning,
+        eps_range=tuple(dbscan["eps_nm"]),
+        min_samples_range=tuple(dbscan["min_samples"]),
+        n_trials=dbscan["n_trials"],
+        seed=snakemake.params.seed,
+        storage_path=Path(snakemake.params.study),
+        study_name=f"{snakemake.wildcards.ds}-{level}-{method}",
+        objective=dbscan["objective"],
+    )
+    best = dict(best, source=f"optuna on {dbscan['tuning_fovs']} FOVs {fov_ids}, {level}")
+    log.info("%s %s: %s", level, method, best)
+    write_csv_atomic(trials, snakemake.output.trials)
+    with atomic_path(snakemake.output.params) as tmp:
+        Path(tmp).write_text(json.dumps(best, indent=2))
