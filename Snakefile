@@ -20,6 +20,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/apply.smk"
 include: "workflow/rules/experiments.smk"
+include: "workflow/rules/ablations.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -31,3 +32,4 @@ rule all:
         final_outputs(),
         apply_outputs(),
         experiment_outputs(),
+        ablation_outputs(),

@@ -106,7 +106,7 @@ def test_classify_fovs_uses_the_mode_and_needs_a_class_column(fov):
     truth, true_classes = fov["index"].to_numpy(), fov["class"].to_numpy()
     noisy = true_classes.copy()
     clustered = np.flatnonzero(truth > 0)
-    flip = clustered[:: 7]  # a minority of each cluster voted wrong: the mode still wins
+    flip = clustered[::7]  # a minority of each cluster voted wrong: the mode still wins
     noisy[flip] = 3 - noisy[flip]
     noisy[truth == 0] = 1
     classes, pairs = classify_fovs({5: fov}, {5: truth}, {5: one_hot(noisy, 2)})

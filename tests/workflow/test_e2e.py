@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from PIL import Image
 
 from miro.metrics import METRICS
+from miro.train import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "tests" / "workflow" / "config-tiny.yaml"
@@ -92,8 +95,9 @@ def test_paper_preset_dry_run_resolves_the_whole_dag(tmp_path):
     run = snakemake(tmp_path, "--configfile", str(REPO / "presets" / "paper.yaml"), "-n")
     assert run.returncode == 0, run.stderr[-4000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", run.stdout, flags=re.MULTILINE))
-    assert counts["train"] == "20"  # 18 benchmark folders + C-shaped + rings
-    assert counts["obtain"] == "20" and counts["tables"] == "1" and counts["fig2"] == "20"
+    assert counts["train"] == "25"  # 18 benchmark folders + C-shaped + rings + 5 experiments
+    assert counts["obtain"] == "25" and counts["tables"] == "1" and counts["fig2"] == "20"
+    assert counts["fig3"] == "3" and counts["fig5"] == "1" and counts["fig4a"] == "1"
 
 
 @pytest.mark.parametrize(
@@ -111,3 +115,86 @@ def test_invalid_config_fails_before_any_job(tmp_path, extra, message):
     assert run.returncode != 0
     assert message in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_experiment_datasets_stay_out_of_table1(tiny_run):
+    figures = tiny_run / "results" / "figures"
+    assert not any((figures / f"fig2_{ds}.png").exists() for ds in ("Shapes", "NPC", "Pairs"))
+    train = {
+        ds: load_checkpoint(tiny_run / "results" / ds / "model" / "model.pt")[1]["train"]
+        for ds in ("Shapes", "NPC", "S8")
+    }
+    assert train["Shapes"]["num_classes"] == 3 and train["Shapes"]["beta"] == 0.15
+    assert train["NPC"]["k_star"] == 2 and train["NPC"]["num_classes"] == 0
+    assert train["S8"]["num_classes"] == 0 and train["S8"]["beta"] == 0
+
+
+def test_shapes_experiment(tiny_run):
+    out = tiny_run / "results" / "Shapes" / "shapes"
+    confusion = pd.read_csv(out / "confusion.csv")
+    assert list(confusion.columns) == ["true_class", "spot", "ellipse", "F1", "n"]
+    assert confusion["true_class"].tolist() == ["spot", "ellipse"]
+    assert (confusion[["spot", "ellipse"]].sum(axis=1) == confusion["n"]).all()
+    assert confusion["F1"].dropna().between(0, 1).all()
+    pairs = pd.read_csv(out / "pairs.csv")
+    assert len(pairs) == confusion["n"].sum() > 0
+    assert set(pairs["fov"]) <= {3, 4} and pairs["pred_class"].isin([1, 2]).all()
+    classes = pd.read_csv(out / "classes.csv.gz")
+    assert set(classes["fov"]) == {3, 4} and classes["class"].isin([0, 1, 2]).all()
+    assert_figure(tiny_run, "fig3_Shapes")
+
+
+def test_multiscale_experiment(tiny_run):
+    out = tiny_run / "results" / "NPC" / "multiscale"
+    long_df = pd.read_csv(out / "metrics.csv")
+    assert set(long_df["dataset"]) == {"NPC spots", "NPC rings"}
+    assert set(long_df["level"]) == {"spots", "rings"}
+    assert set(long_df["method"]) == {"MIRO", "DBSCAN"} and set(long_df["metric"]) == set(METRICS)
+    assert long_df.groupby("dataset")["fov"].nunique().eq(2).all()
+    stats = pd.read_csv(out / "stats.csv")
+    assert set(stats["dataset"]) == {"NPC spots", "NPC rings"} and stats["p"].between(0, 1).all()
+    for level in ("spots", "rings"):
+        for method in ("MIRO", "DBSCAN"):
+            assert (out / "dbscan" / f"{level}_{method}.json").is_file()
+    assert_figure(tiny_run, "fig5_NPC")
+
+
+def test_adjacent_experiment(tiny_run):
+    out = tiny_run / "results" / "adjacent" / "Pairs"
+    scan = pd.read_csv(out / "jic.csv")
+    assert sorted(scan["distance"].unique()) == [1.0, 3.0]
+    assert len(scan) == 2 * 2 * 2 and scan["JI_c"].between(0, 1).all()
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["distance"].tolist() == [1.0, 3.0] and (summary["n"] == 2).all()
+    assert_figure(tiny_run, "fig4a_Pairs")
+
+
+def assert_figure(workdir: Path, name: str) -> None:
+    with Image.open(workdir / "results" / "figures" / f"{name}.png") as image:
+        assert image.size[0] > 500 and image.size[1] > 300
+    assert (workdir / "results" / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_steps_ablation_and_hyperparameter_table(tiny_run):
+    config = yaml.safe_load(TINY.read_text())
+    wanted = config["ablations"]["steps"]
+    steps = pd.read_csv(tiny_run / "results" / "ablations" / "steps.csv")
+    assert set(steps["architecture"]) == {"miro", "mpnn"}
+    for _, group in steps.groupby("architecture"):
+        assert sorted(group["depth"]) == sorted(wanted["depths"] * wanted["repeats"])
+    assert np.isfinite(steps[["compression_index", "dirichlet_energy"]].to_numpy()).all()
+    assert (steps["dirichlet_energy"] >= 0).all()
+    with Image.open(tiny_run / "results" / "ablations" / "steps.png") as image:
+        assert image.size[0] > 600
+    assert (tiny_run / "results" / "ablations" / "steps.pdf").read_bytes()[:4] == b"%PDF"
+
+    table = pd.read_csv(tiny_run / "results" / "tables" / "hyperparameters.csv")
+    assert table["dataset"].tolist() == list(config["datasets"])
+    for rec in table.to_dict("records"):
+        model, payload = load_checkpoint(
+            tiny_run / "results" / rec["dataset"] / "model" / "model.pt"
+        )
+        assert rec["parameters"] == sum(p.numel() for p in model.parameters())
+        assert (rec["width"], rec["steps"]) == (model.width, model.steps)
+        assert rec["radius"] == payload["graph"]["radius"] and rec["source"] == "trained"
+    assert "preset: tiny" in (tiny_run / "results" / "tables" / "hyperparameters.md").read_text()

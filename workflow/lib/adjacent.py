@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from miro.cluster import dbscan_labels
@@ -30,9 +29,7 @@ METHODS = ("DBSCAN", "MIRO")
 SCAN_COLUMNS = ("distance", "fov", "method", "JI_c")
 
 
-def simulate_pairs(
-    params: Mapping, distance: float, n_fovs: int, seed: int
-) -> list[pd.DataFrame]:
+def simulate_pairs(params: Mapping, distance: float, n_fovs: int, seed: int) -> list[pd.DataFrame]:
     """``n_fovs`` test FOVs of ``adjacent_pairs`` at ``distance`` sigma, the dataset's other
     simulation ``params`` unchanged (see the module docstring for the seeds)."""
     if n_fovs < 1:

@@ -87,7 +87,9 @@ def _metric_row(
     """Box plots of the Fig. 2 metrics of ``dataset`` on ``axes``."""
     data = long_df[long_df["dataset"] == dataset]
     if data.empty:
-        raise ValueError(f"no metrics for dataset {dataset!r} ({list(long_df['dataset'].unique())})")
+        raise ValueError(
+            f"no metrics for dataset {dataset!r} ({list(long_df['dataset'].unique())})"
+        )
     for ax, metric in zip(axes, FIG2_METRICS, strict=True):
         metric_boxes(ax, data, metric, _stats_for(stats_df, dataset, metric))
 
@@ -139,7 +141,9 @@ def fig5(
     example FOV (``coords`` and labels for "DBSCAN", "MIRO", "Ground truth") and the metric box
     plots of that level's dataset name in ``long_df`` / ``stats_df``."""
     fig = Figure(figsize=(10, 6.6 * len(examples)), layout="constrained")
-    for sub, (level, example) in zip(fig.subfigures(len(examples), 1), examples.items(), strict=True):
+    for sub, (level, example) in zip(
+        fig.subfigures(len(examples), 1), examples.items(), strict=True
+    ):
         upper, lower = sub.subfigures(2, 1, height_ratios=[1.2, 1])
         for ax, (key, panel) in zip(upper.subplots(1, 3), FOV_PANELS.items(), strict=True):
             plot_fov(ax, example["coords"], example["labels"][key], panel)

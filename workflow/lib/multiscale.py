@@ -60,7 +60,10 @@ def squeeze_levels(
 ) -> dict[str, list[np.ndarray]]:
     """Squeezed coordinates (nm) of every FOV at each level's step (:func:`level_steps`)."""
     return {
-        level: [r.squeezed_nm for r in squeeze_many(model, list(coords), radius, step=step, device=device)]
+        level: [
+            r.squeezed_nm
+            for r in squeeze_many(model, list(coords), radius, step=step, device=device)
+        ]
         for level, step in level_steps(k_star, model.steps).items()
     }
 
@@ -85,7 +88,9 @@ def evaluate_level(
         raw = frame[["x", "y"]].to_numpy()
         source = {"DBSCAN": raw, "MIRO": squeezed[fov]}
         predictions = {
-            method: dbscan_labels(source[method], params[method]["eps"], params[method]["min_samples"])
+            method: dbscan_labels(
+                source[method], params[method]["eps"], params[method]["min_samples"]
+            )
             for method in ("DBSCAN", "MIRO")
         }
         labels[fov] = np.column_stack([predictions["DBSCAN"], predictions["MIRO"]])

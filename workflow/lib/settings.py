@@ -61,6 +61,18 @@ TOP_LEVEL: dict[str, Any] = {
     "example_fov": None,
     "benchmark": {"local_dir": None, "base_url": UPSTREAM_RAW, "retries": 4},
     "experiments": {"shapes": [], "multiscale": [], "adjacent": None},
+    # recurrent-steps ablation at the paper's size (Methods, "Number of recurrent steps"; the
+    # augmented graphs of Multiple Blinking - Scenario 6); run only with an ablations section
+    "ablations": {
+        "steps": {
+            "depths": [5, 10, 15, 20, 25],
+            "repeats": 5,
+            "n_fovs": 50,
+            "n_graphs": 1000,
+            "epochs": 30,
+            "width": 256,
+        }
+    },
     "apply": {
         "dataset": None,
         "input_dir": None,

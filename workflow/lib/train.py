@@ -1,6 +1,8 @@
 """Training MIRO (paper Methods, "MIRO training"; spec "Targets, loss, training") and checkpoints.
 
-Adam (lr 1e-4), mini-batches of 4 graphs, the loss of `miro.losses.miro_loss`. After every epoch
+Adam (lr 1e-4), mini-batches of 4 graphs, the loss of `miro.losses.miro_loss`. ``architecture``
+picks the network: MIRO (default) or the conventional `miro.mpnn.MPNN` of the recurrent-steps
+ablation; checkpoints record it (absent = MIRO, as in older files). After every epoch
 the run writes ``last.pt`` (model, optimizer and RNG states, loss history) and ``losses.csv``;
 calling `train` again with the same settings resumes after the last finished epoch and ends
 with the same weights as an uninterrupted run. The final model is ``model.pt``.
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch_geometric
+from torch import nn
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from tqdm import tqdm
@@ -28,9 +31,11 @@ from miro.graph import NUM_EIGENVECTORS
 from miro.io import atomic_path, write_csv_atomic
 from miro.losses import miro_loss
 from miro.model import MIRO, resolve_device
+from miro.mpnn import MPNN
 
 LOSS_COLUMNS = ("epoch", "loss", "L_r", "L_d", "L_ce", "seconds")
 RESUMABLE_CHANGES = {"epochs", "device"}  # settings that may differ when resuming
+ARCHITECTURES: dict[str, type[MIRO | MPNN]] = {"miro": MIRO, "mpnn": MPNN}
 
 
 @dataclass(kw_only=True)
@@ -38,6 +43,7 @@ class TrainConfig:
     """Settings of one training run (defaults: the paper's benchmark settings)."""
 
     radius: float  # connectivity radius the graphs were built with (normalised units)
+    architecture: str = "miro"  # a key of ARCHITECTURES
     fov_nm: float | None = None  # extent of the training FOVs in nm (the windows for new data)
     width: int = 256
     steps: int = 12
@@ -61,6 +67,22 @@ def versions() -> dict[str, str]:
     }
 
 
+def build_model(architecture: str = "miro", **settings: int) -> MIRO | MPNN:
+    """The network ``architecture`` (a key of `ARCHITECTURES`) built with ``settings``."""
+    if architecture not in ARCHITECTURES:
+        known = list(ARCHITECTURES)
+        raise ValueError(f"unknown architecture {architecture!r}; choose from {known}")
+    return ARCHITECTURES[architecture](**settings)
+
+
+def architecture_of(model: nn.Module) -> str:
+    """The `ARCHITECTURES` key of ``model``'s class."""
+    for name, cls in ARCHITECTURES.items():
+        if type(model) is cls:
+            return name
+    raise ValueError(f"{type(model).__name__} is not one of {list(ARCHITECTURES)}")
+
+
 def fov_extent(fovs: list[np.ndarray]) -> float:
     """Mean extent (nm) of FOVs, max(width, height) each: the scale their normalisation used."""
     if not fovs:
@@ -70,7 +92,7 @@ def fov_extent(fovs: list[np.ndarray]) -> float:
 
 def save_checkpoint(
     path: Path,
-    model: MIRO,
+    model: MIRO | MPNN,
     *,
     radius: float,
     fov_nm: float | None = None,
@@ -87,6 +109,7 @@ def save_checkpoint(
         graph["fov_nm"] = float(fov_nm)
     payload = {
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "architecture": architecture_of(model),
         "model": model.settings(),
         "graph": graph,
         "train": train or {},
@@ -97,7 +120,9 @@ def save_checkpoint(
         torch.save(payload, tmp)
 
 
-def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> tuple[MIRO, dict]:
+def load_checkpoint(
+    path: Path, map_location: str | torch.device = "cpu"
+) -> tuple[MIRO | MPNN, dict]:
     """Rebuild the model of a checkpoint; returns it and the checkpoint's full dictionary.
 
     Raises ValueError naming the file when it is not a MIRO checkpoint or its weights do not
@@ -115,7 +140,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> tup
     if missing:
         raise ValueError(f"{path}: not a MIRO checkpoint (missing {sorted(missing)})")
     try:
-        model = MIRO(**payload["model"])
+        model = build_model(payload.get("architecture", "miro"), **payload["model"])
         model.load_state_dict(payload["state_dict"])
     except (TypeError, ValueError, RuntimeError) as err:
         raise ValueError(f"{path}: weights do not match the stored model settings ({err})") from err
@@ -129,7 +154,8 @@ def train(
     *,
     log: logging.Logger | Callable[[str], None] | None = None,
 ) -> Path:
-    """Train MIRO on ``graphs``; returns the path of the final checkpoint ``model.pt``.
+    """Train ``cfg.architecture`` on ``graphs``; returns the path of the final checkpoint
+    ``model.pt`` (which also records ``n_graphs``, the number of training graphs).
 
     ``log`` (a logger, or any callable taking a string) receives one line per epoch.
     """
@@ -140,7 +166,8 @@ def train(
     _check_graphs(graphs, cfg)
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
-    model = MIRO(
+    model = build_model(
+        cfg.architecture,
         width=cfg.width,
         steps=cfg.steps,
         node_features=graphs[0].num_node_features,
@@ -188,7 +215,13 @@ def train(
             log(", ".join(f"{k} {v:.6g}" for k, v in row.items()))
     final = out_dir / "model.pt"
     save_checkpoint(
-        final, model, radius=cfg.radius, fov_nm=cfg.fov_nm, train=asdict(cfg), history=history
+        final,
+        model,
+        radius=cfg.radius,
+        fov_nm=cfg.fov_nm,
+        train=asdict(cfg),
+        history=history,
+        n_graphs=len(graphs),
     )
     return final
 
@@ -210,14 +243,15 @@ def _check_graphs(graphs: list[Data], cfg: TrainConfig) -> None:
 
 def _resume(
     path: Path,
-    model: MIRO,
+    model: MIRO | MPNN,
     optimizer: torch.optim.Optimizer,
     generator: torch.Generator,
     cfg: TrainConfig,
 ) -> list[dict]:
     """Restore the state of ``path`` (an epoch checkpoint of the same run); returns history."""
     saved_model, state = load_checkpoint(path)
-    saved = {k: v for k, v in state.get("train", {}).items() if k not in RESUMABLE_CHANGES}
+    saved = {"architecture": "miro", **state.get("train", {})}  # older files: MIRO
+    saved = {k: v for k, v in saved.items() if k not in RESUMABLE_CHANGES}
     wanted = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in RESUMABLE_CHANGES}
     if saved != wanted:
         changed = sorted(k for k in wanted.keys() | saved.keys() if saved.get(k) != wanted.get(k))

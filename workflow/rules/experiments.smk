@@ -8,52 +8,16 @@
 Figures go to results/figures/{fig3,fig5,fig4a}_<ds>.{png,pdf}.
 """
 
+from functools import partial
+
 from miro.classify import shape_names
+from miro.experiments import check_experiments, experiment_targets
 from miro.multiscale import LEVELS
 
-EXPERIMENTS = SETTINGS["experiments"]
-SHAPES = EXPERIMENTS["shapes"]
-MULTISCALE = EXPERIMENTS["multiscale"]
-ADJACENT = EXPERIMENTS["adjacent"]
-
-
-def check_experiments():
-    """Every named dataset is configured and fits its experiment (clear errors at parse time)."""
-    named = SHAPES + MULTISCALE + ([ADJACENT["dataset"]] if ADJACENT else [])
-    unknown = [ds for ds in named if ds not in DATASETS]
-    if unknown:
-        raise ValueError(f"experiments: datasets {unknown} are not configured {DATASETS}")
-    for ds in MULTISCALE:
-        settings = SETTINGS["datasets"][ds]
-        if settings["table1"] or settings["train"]["k_star"] is None:
-            raise ValueError(
-                f"experiments.multiscale: dataset {ds!r} needs table1: false and "
-                "settings.train.k_star (the first step that squeezes the rings)"
-            )
-    if ADJACENT and SETTINGS["datasets"][ADJACENT["dataset"]]["family"] != "adjacent_pairs":
-        raise ValueError(
-            f"experiments.adjacent: dataset {ADJACENT['dataset']!r} must be simulated with "
-            "family adjacent_pairs (its params are reused for the test pairs)"
-        )
-
-
-check_experiments()
-
-
-def experiment_outputs():
-    """Final files of the experiments; [] without an ``experiments`` section."""
-    figures = [f"fig3_{ds}" for ds in SHAPES] + [f"fig5_{ds}" for ds in MULTISCALE]
-    tables = expand(f"{RESULTS}/{{ds}}/shapes/confusion.csv", ds=SHAPES)
-    tables += expand(
-        f"{RESULTS}/{{ds}}/multiscale/{{name}}.csv", ds=MULTISCALE, name=["metrics", "stats"]
-    )
-    if ADJACENT:
-        ds = ADJACENT["dataset"]
-        figures.append(f"fig4a_{ds}")
-        tables += [f"{RESULTS}/adjacent/{ds}/jic.csv", f"{RESULTS}/adjacent/{ds}/summary.csv"]
-    return tables + expand(
-        f"{RESULTS}/figures/{{name}}.{{ext}}", name=figures, ext=["png", "pdf"]
-    )
+check_experiments(SETTINGS)
+ADJACENT = SETTINGS["experiments"]["adjacent"]
+# final files of the experiments ([] without an ``experiments`` section), for rule all
+experiment_outputs = partial(experiment_targets, SETTINGS, RESULTS)
 
 
 wildcard_constraints:
@@ -125,7 +89,9 @@ rule multiscale_squeeze:
         model=model_checkpoint,
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
     output:
-        expand(f"{RESULTS}/{{{{ds}}}}/multiscale/squeezed_{{level}}.csv.gz", level=LEVELS),
+        expand(
+            f"{RESULTS}/{{{{ds}}}}/multiscale/squeezed_{{level}}.csv.gz", level=LEVELS
+        ),
     log:
         f"{RESULTS}/logs/multiscale_squeeze/{{ds}}.log",
     benchmark:
@@ -178,7 +144,9 @@ rule multiscale_evaluate:
             for method in METHODS
         ],
     output:
-        labels=expand(f"{RESULTS}/{{{{ds}}}}/multiscale/labels_{{level}}.csv.gz", level=LEVELS),
+        labels=expand(
+            f"{RESULTS}/{{{{ds}}}}/multiscale/labels_{{level}}.csv.gz", level=LEVELS
+        ),
         metrics=f"{RESULTS}/{{ds}}/multiscale/metrics.csv",
         stats=report(
             f"{RESULTS}/{{ds}}/multiscale/stats.csv",
@@ -203,7 +171,9 @@ rule fig5:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
-        labels=expand(f"{RESULTS}/{{{{ds}}}}/multiscale/labels_{{level}}.csv.gz", level=LEVELS),
+        labels=expand(
+            f"{RESULTS}/{{{{ds}}}}/multiscale/labels_{{level}}.csv.gz", level=LEVELS
+        ),
         metrics=f"{RESULTS}/{{ds}}/multiscale/metrics.csv",
         stats=f"{RESULTS}/{{ds}}/multiscale/stats.csv",
     output:

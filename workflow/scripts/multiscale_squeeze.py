@@ -10,7 +10,9 @@ with script_logging(snakemake.log[0]) as log:
     model, meta = load_checkpoint(snakemake.input.model)
     k_star = meta.get("train", {}).get("k_star")
     if k_star is None:
-        raise ValueError(f"{snakemake.input.model}: not a multiscale model (trained without k_star)")
+        raise ValueError(
+            f"{snakemake.input.model}: not a multiscale model (trained without k_star)"
+        )
     fovs = load_fovs(snakemake.input.fovs)
     coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
     levels = squeeze_levels(
