@@ -30,7 +30,7 @@ from miro.tables import _markdown, _write_text
 from miro.train import build_model
 
 ABLATION_FOLDER = "Multiple Blinking - Scenario 6"
-"""The benchmark folder the paper's recurrent-steps ablation uses (its radius and augmentation)."""
+"""The benchmark folder the paper's recurrent-steps ablation uses (scenario, blinking, radius)."""
 N_TRAIN = 3  # training FOVs, as for every benchmark scenario (Methods, "MIRO training")
 GRAPHS_PER_CHUNK = 250  # augmentation jobs of the steps ablation
 STEPS_METRICS = ("compression_index", "dirichlet_energy")

@@ -135,7 +135,6 @@ rule steps_ablation_evaluate:
         repeat=r"\d+",
     conda:
         "../../envs/miro.yaml"
-    threads: 2
     params:
         device=SETTINGS["device"],
     script:

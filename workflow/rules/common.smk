@@ -1,6 +1,7 @@
 """Resolved settings and input functions shared by all rules."""
 
 import re
+from types import SimpleNamespace
 from pathlib import Path
 
 from miro.settings import resolve_config
@@ -62,3 +63,55 @@ def final_outputs():
         f"{RESULTS}/figures/fig2_{{ds}}.{{ext}}", ds=TABLE1_DATASETS, ext=["png", "pdf"]
     )
     return tables + figures
+
+
+# --- apply: a dataset's trained MIRO on the user's own files (workflow/rules/apply.smk)
+from miro.apply import INPUT_SUFFIXES
+
+APPLY = SETTINGS["apply"]
+APPLY_FILES = [
+    "labels.csv",
+    "clusters_miro.csv",
+    "clusters_dbscan.csv",
+    "map.png",
+    "histograms.png",
+]
+
+
+def apply_inputs():
+    """Input file of every stem; {} without an ``apply`` section."""
+    if not config.get("apply"):
+        return {}
+    if APPLY["dataset"] not in DATASETS:
+        raise ValueError(
+            f"apply.dataset {APPLY['dataset']!r} is not a configured dataset {DATASETS}"
+        )
+    example = APPLY["example"]
+    if (example is None) == (APPLY["input_dir"] is None):
+        raise ValueError("apply: give either input_dir or example (a simulated input)")
+    if example is not None:
+        return {
+            f"acquisition_{i}": f"{RESULTS}/apply/input/acquisition_{i}.csv"
+            for i in range(1, example.get("n_files", 1) + 1)
+        }
+    folder = Path(APPLY["input_dir"])
+    if not folder.is_dir():
+        raise ValueError(f"apply.input_dir {folder}: no such folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in INPUT_SUFFIXES)
+    stems = [p.stem for p in files]
+    if not files or len(set(stems)) < len(stems):
+        raise ValueError(
+            f"apply.input_dir {folder}: needs *.csv / *.tsv files with distinct stems, "
+            f"found {[p.name for p in files]}"
+        )
+    return {p.stem: str(p) for p in files}
+
+
+APPLY_INPUTS = apply_inputs()
+
+
+def apply_outputs():
+    """Final files of the apply rule; [] without an ``apply`` section."""
+    return expand(
+        f"{RESULTS}/apply/{{stem}}.{{name}}", stem=list(APPLY_INPUTS), name=APPLY_FILES
+    )
