@@ -3,7 +3,7 @@ one (eps, min_samples) pair per scenario, chosen to maximise ARI)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -112,3 +112,25 @@ def _quiet_optuna():
         yield
     finally:
         optuna.logging.set_verbosity(previous)
+
+
+def optimise_with_settings(
+    tuning: list[tuple[np.ndarray, np.ndarray]],
+    dbscan: Mapping,
+    *,
+    seed: int,
+    storage_path: Path | None,
+    study_name: str,
+) -> tuple[dict, pd.DataFrame]:
+    """:func:`optimise_dbscan` with the search space of a dataset's ``dbscan`` settings
+    (``eps_nm``, ``min_samples``, ``n_trials``, ``objective``)."""
+    return optimise_dbscan(
+        tuning,
+        eps_range=tuple(dbscan["eps_nm"]),
+        min_samples_range=tuple(dbscan["min_samples"]),
+        n_trials=dbscan["n_trials"],
+        seed=seed,
+        storage_path=storage_path,
+        study_name=study_name,
+        objective=dbscan["objective"],
+    )

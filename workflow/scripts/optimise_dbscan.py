@@ -7,7 +7,7 @@ import pandas as pd
 
 from miro.dataset import load_fovs, read_per_fov
 from miro.io import atomic_path
-from miro.optimise import optimise_dbscan
+from miro.optimise import optimise_with_settings
 from miro.runlog import script_logging
 from miro.split import read_split
 
@@ -25,15 +25,12 @@ with script_logging(snakemake.log[0]) as log:
             (squeezed.get(f, frame[["x", "y"]].to_numpy()), frame["index"].to_numpy())
             for f, frame in fovs.items()
         ]
-        best, trials = optimise_dbscan(
+        best, trials = optimise_with_settings(
             tuning,
-            eps_range=tuple(dbscan["eps_nm"]),
-            min_samples_range=tuple(dbscan["min_samples"]),
-            n_trials=dbscan["n_trials"],
+            dbscan,
             seed=snakemake.params.seed,
             storage_path=Path(snakemake.params.study),
             study_name=f"{snakemake.wildcards.ds}-{method}",
-            objective=dbscan["objective"],
         )
         best = dict(best, source=f"optuna on {dbscan['tuning_fovs']} FOVs {fov_ids}")
     log.info("%s: %s", method, best)
