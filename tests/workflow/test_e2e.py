@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,32 +10,14 @@ import pandas as pd
 import pytest
 import yaml
 from PIL import Image
+from workflow_run import REPO, TINY, snakemake
 
 from miro.metrics import METRICS
 from miro.split import read_split
 from miro.train import load_checkpoint
 
-REPO = Path(__file__).resolve().parents[2]
-TINY = REPO / "tests" / "workflow" / "config-tiny.yaml"
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 BOUNDS = {"RMSRE_N": (0, float("inf")), "RMSE_xy": (0, float("inf"))}
 BOUNDS["RMSE_xy_published"] = BOUNDS["RMSE_xy"]
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    return subprocess.run(
-        [*cmd, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("tiny")
-    run = snakemake(workdir, "--configfile", str(TINY), "--cores", "2")
-    assert run.returncode == 0, run.stderr[-6000:]
-    return workdir
 
 
 def test_tables_have_every_dataset_method_and_metric(tiny_run):

@@ -90,6 +90,70 @@ def fov_extent(fovs: list[np.ndarray]) -> float:
     return float(np.mean([np.ptp(np.asarray(f, float), axis=0).max() for f in fovs]))
 
 
+def class_head(graphs: list[Data], num_classes: int | None) -> int:
+    """Outputs of the class head (paper, "Simultaneous clustering and classification"): the
+    configured number, or the graphs' largest class + 1 (0 without classes); fails when the
+    configured number cannot hold the graphs' classes."""
+    labels = [g.classes for g in graphs if getattr(g, "classes", None) is not None]
+    needed = max((int(c.max()) + 1 for c in labels), default=0)
+    if num_classes is None:
+        return needed
+    if labels and num_classes < needed:
+        raise ValueError(
+            f"model.num_classes {num_classes} is too small for the training classes 0..{needed - 1}"
+        )
+    if num_classes and not labels:
+        raise ValueError(f"model.num_classes {num_classes}: the training data has no class column")
+    return num_classes
+
+
+def switch_step(graphs: list[Data], k_star: int | None, steps: int) -> int | None:
+    """k* (paper, "MIRO loss function"): required for multiscale graphs (``y_early``), rejected
+    for single-scale ones."""
+    multiscale = any(getattr(g, "y_early", None) is not None for g in graphs)
+    if multiscale and k_star is None:
+        raise ValueError(
+            "the training data is multiscale (index_coarse): set train.k_star, the first step "
+            "that learns the coarse structures (paper, 'MIRO loss function')"
+        )
+    if k_star is not None and not multiscale:
+        raise ValueError(f"train.k_star {k_star} needs multiscale data (an index_coarse column)")
+    if k_star is not None and not 1 <= k_star < steps:
+        raise ValueError(f"train.k_star {k_star} must lie in [1, {steps - 1}] for {steps} steps")
+    return k_star
+
+
+def config_from_settings(
+    settings: dict[str, Any],
+    graphs: list[Data],
+    train_fovs: list[np.ndarray] | None = None,
+    **overrides: Any,
+) -> TrainConfig:
+    """The `TrainConfig` of one dataset's resolved settings (`miro.settings.dataset_settings`)
+    for ``graphs``; ``train_fovs`` (xy arrays) give ``fov_nm``; ``overrides`` (seed, device,
+    an ablation's width or loss weights, ...) replace single fields."""
+    model, opt = settings["model"], settings["train"]
+    steps = int(overrides.pop("steps", model["steps"]))
+    num_classes = class_head(graphs, model.get("num_classes"))
+    values = {
+        "width": model["width"],
+        "steps": steps,
+        "radius": model["radius"],
+        "fov_nm": fov_extent(train_fovs) if train_fovs else None,
+        "num_classes": num_classes,
+        "alpha": opt["alpha"],
+        "beta": opt["beta"] if num_classes else 0.0,
+        "k_star": switch_step(graphs, opt.get("k_star"), steps),
+        "lr": opt["lr"],
+        "batch_size": opt["batch_size"],
+        "epochs": opt["epochs"],
+    }
+    unknown = set(overrides) - {f.name for f in fields(TrainConfig)}
+    if unknown:
+        raise ValueError(f"unknown training settings {sorted(unknown)}")
+    return TrainConfig(**{**values, **overrides})
+
+
 def save_checkpoint(
     path: Path,
     model: MIRO | MPNN,

@@ -4,20 +4,16 @@ from pathlib import Path
 
 from miro.augment import load_graphs
 from miro.runlog import script_logging
-from miro.train import TrainConfig, train
+from miro.train import config_from_settings, train
 
 with script_logging(snakemake.log[0]) as log:
-    settings, wildcards = snakemake.params.settings, snakemake.wildcards
+    wildcards = snakemake.wildcards
     graphs = [g for path in snakemake.input.graphs for g in load_graphs(path)]
-    cfg = TrainConfig(
+    cfg = config_from_settings(
+        snakemake.params.settings,
+        graphs,
         architecture=wildcards.arch,
-        width=settings["model"]["width"],
         steps=int(wildcards.depth),
-        radius=settings["model"]["radius"],
-        alpha=settings["train"]["alpha"],
-        lr=settings["train"]["lr"],
-        batch_size=settings["train"]["batch_size"],
-        epochs=settings["train"]["epochs"],
         seed=int(wildcards.repeat),
         device=snakemake.params.device,
     )
