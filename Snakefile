@@ -21,6 +21,7 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/apply.smk"
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/ablations.smk"
+include: "workflow/rules/magik.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -12,9 +12,11 @@ from miro.stats import paired_tests
 from miro.tables import (
     METHODS,
     PUBLISHED_CONVENTION,
+    SINGLE_SHOT_TITLE,
     STATS_COLUMNS,
     TABLE1_COLUMNS,
     TABLE1_METRICS,
+    TABLE1_TITLE,
     format_pm,
     read_paper_table1,
     scorecard,
@@ -145,6 +147,16 @@ def test_write_table1(long_df, tmp_path):
     assert r"toy\_rings \& more" in tex and "toy_rings" not in tex
     assert r"ARI$^\dagger$" in tex and r"\begin{tabular}{ll" + "r" * 10 + "}" in tex
     assert tex.count(r"\\") == 1 + len(t)
+
+
+def test_write_table1_title(long_df, tmp_path):
+    paths = [tmp_path / f"t.{ext}" for ext in ("csv", "md", "tex")]
+    write_table1(table1(long_df), *paths, preset="paper", title=SINGLE_SHOT_TITLE)
+    assert SINGLE_SHOT_TITLE in paths[1].read_text()
+    for path in paths[1:]:
+        text = path.read_text()
+        assert "Supplementary Table 5. Single-shot training" in text and "preset: paper" in text
+        assert TABLE1_TITLE.split(",")[0] not in text
 
 
 def test_scorecard_against_paper(long_df, paper_csv):

@@ -179,3 +179,13 @@ def test_steps_ablation_and_hyperparameter_table(tiny_run):
         assert (rec["width"], rec["steps"]) == (model.width, model.steps)
         assert rec["radius"] == payload["graph"]["radius"] and rec["source"] == "trained"
     assert "preset: tiny" in (tiny_run / "results" / "tables" / "hyperparameters.md").read_text()
+
+
+def test_single_shot_table(tiny_run):
+    table = pd.read_csv(tiny_run / "results" / "ablations" / "single_shot.csv")
+    assert set(table["dataset"]) == {"S8-1shot"} and set(table["method"]) == {"MIRO", "DBSCAN"}
+    assert table["ARI_dagger"].between(-1, 1).all()
+    markdown = (tiny_run / "results" / "ablations" / "single_shot.md").read_text()
+    assert "Single-shot" in markdown and "preset: tiny" in markdown
+    log = (tiny_run / "results" / "logs" / "augment" / "S8-1shot_0.log").read_text()
+    assert "single_shot=True" in log

@@ -171,8 +171,15 @@ def _table1_cells(df: pd.DataFrame) -> list[list[str]]:
     return rows
 
 
-def _caption(preset: str) -> str:
-    return f"Table 1. Clustering metrics, mean ± sd over the test FOVs (preset: {preset})."
+TABLE1_TITLE = "Table 1. Clustering metrics, mean ± sd over the test FOVs"
+SINGLE_SHOT_TITLE = (
+    "Supplementary Table 5. Single-shot training (one annotated cluster): clustering metrics, "
+    "mean ± sd over the test FOVs"
+)
+
+
+def _caption(preset: str, title: str = TABLE1_TITLE) -> str:
+    return f"{title} (preset: {preset})."
 
 
 def write_table1(
@@ -181,18 +188,20 @@ def write_table1(
     md_path: str | os.PathLike,
     tex_path: str | os.PathLike,
     preset: str = "unspecified",
+    title: str = TABLE1_TITLE,
 ) -> None:
     """Write :func:`table1` as CSV (numbers), Markdown and LaTeX (``mean ± sd`` cells).
 
-    Markdown and LaTeX carry a caption naming ``preset`` and a footnote on the RMSE conventions;
-    the LaTeX table uses the ``booktabs`` package.
+    Markdown and LaTeX carry a caption (``title``, naming ``preset``) and a footnote on the RMSE
+    conventions; the LaTeX table uses the ``booktabs`` package. The same layout serves the
+    single-shot table (Supplementary Table 5, ``SINGLE_SHOT_TITLE``).
     """
     _require_columns(df, ["dataset", "method", "n", *TABLE1_COLUMNS], "Table 1")
     rows = _table1_cells(df)
     write_csv_atomic(df, csv_path)
 
     header = ["Dataset", "Method", "n", *(LABELS[m] for m in TABLE1_COLUMNS)]
-    md = f"**{_caption(preset)}**\n\n" + _markdown(header, rows)
+    md = f"**{_caption(preset, title)}**\n\n" + _markdown(header, rows)
     _write_text(md_path, md + f"\n{_md_escape(RMSE_NOTE)}\n")
 
     tex_header = ["Dataset", "Method", "$n$", *(LATEX_LABELS[m] for m in TABLE1_COLUMNS)]
@@ -202,7 +211,7 @@ def write_table1(
         if i and row[0]:
             body.append(r"\addlinespace")
         body.append(" & ".join(row) + r" \\")
-    caption = _latex_escape(_caption(preset)).replace("±", r"$\pm$")
+    caption = _latex_escape(_caption(preset, title)).replace("±", r"$\pm$")
     note = _latex_escape(RMSE_NOTE).replace("√nm", r"$\sqrt{\mathrm{nm}}$")
     tex = "\n".join(
         [

@@ -9,6 +9,13 @@ from miro.settings import resolve_config
 SETTINGS = resolve_config(config)
 DATASETS = list(SETTINGS["datasets"])
 TABLE1_DATASETS = [ds for ds in DATASETS if SETTINGS["datasets"][ds]["table1"]]
+SINGLE_SHOT_DATASETS = SETTINGS["ablations"]["single_shot"]
+for ds in SINGLE_SHOT_DATASETS:
+    if ds not in DATASETS or not SETTINGS["datasets"][ds]["augment"]["single_shot"]:
+        raise ValueError(
+            f"ablations.single_shot: {ds!r} must be a configured dataset with "
+            "augment.single_shot: true"
+        )
 METHODS = ["DBSCAN", "MIRO"]
 RESULTS = "results"
 RESOURCES = Path(workflow.basedir) / "resources"

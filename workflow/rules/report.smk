@@ -36,6 +36,27 @@ rule tables:
         "../scripts/tables.py"
 
 
+rule single_shot_table:
+    input:
+        expand(f"{RESULTS}/{{ds}}/metrics.csv", ds=SINGLE_SHOT_DATASETS),
+    output:
+        csv=report(
+            f"{RESULTS}/ablations/single_shot.csv",
+            caption="../report/single_shot.rst",
+            category="Ablations",
+        ),
+        md=f"{RESULTS}/ablations/single_shot.md",
+        tex=f"{RESULTS}/ablations/single_shot.tex",
+    log:
+        f"{RESULTS}/logs/single_shot_table.log",
+    conda:
+        "../../envs/miro.yaml"
+    params:
+        preset=SETTINGS["preset"],
+    script:
+        "../scripts/single_shot_table.py"
+
+
 rule fig2:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",

@@ -21,5 +21,5 @@ with script_logging(snakemake.log[0]) as log:
         radius=settings["model"]["radius"],
         start=bounds[chunk],
     )
-    log.info("chunk %d: graphs %d..%d", chunk, bounds[chunk], bounds[chunk + 1])
+    log.info("chunk %d: graphs %d..%d, %s", chunk, bounds[chunk], bounds[chunk + 1], aug)
     save_graphs(graphs, snakemake.output[0])
