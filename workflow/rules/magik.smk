@@ -1,1 +1,88 @@
-"""MAGIK-S baseline (config ``ablations.magik``; Supp. Table 6): rules added by the MAGIK-S work."""
+"""MAGIK-S baseline (config ``ablations.magik``; Supp. Table 6): a two-stage supervised GNN
+(`miro.magik`) trained per dataset on the graphs MIRO trains on, evaluated on the same test
+FOVs as MIRO + DBSCAN -> results/ablations/magik.{csv,md}; models, losses and per-FOV metrics
+in results/ablations/magik/{ds}/.
+"""
+
+from dataclasses import asdict
+
+from miro.magik import magik_config
+
+MAGIK_SECTION = SETTINGS["ablations"]["magik"]
+MAGIK = magik_config(
+    MAGIK_SECTION, DATASETS, seed=SETTINGS["seed"], device=SETTINGS["device"]
+)
+MAGIK_DATASETS = MAGIK_SECTION["datasets"]
+MAGIK_DIR = f"{RESULTS}/ablations/magik"
+
+
+rule magik_train:
+    input:
+        graphs=augment_chunks,
+    output:
+        model=f"{MAGIK_DIR}/{{ds}}/model.pt",
+        losses=f"{MAGIK_DIR}/{{ds}}/losses.csv",
+    log:
+        f"{RESULTS}/logs/ablations/magik_train_{{ds}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/ablations/magik_train_{{ds}}.tsv"
+    conda:
+        "../../envs/miro.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+        gpu=1,
+    params:
+        config=asdict(MAGIK),
+    script:
+        "../scripts/magik_train.py"
+
+
+rule magik_evaluate:
+    input:
+        model=f"{MAGIK_DIR}/{{ds}}/model.pt",
+        fovs=f"{RESULTS}/{{ds}}/data/fovs",
+        split=f"{RESULTS}/{{ds}}/split.json",
+    output:
+        f"{MAGIK_DIR}/{{ds}}/metrics.csv",
+    log:
+        f"{RESULTS}/logs/ablations/magik_evaluate_{{ds}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/ablations/magik_evaluate_{{ds}}.tsv"
+    conda:
+        "../../envs/miro.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        device=SETTINGS["device"],
+    script:
+        "../scripts/magik_evaluate.py"
+
+
+rule magik_table:
+    input:
+        magik_models=expand(f"{MAGIK_DIR}/{{ds}}/model.pt", ds=MAGIK_DATASETS),
+        magik_metrics=expand(f"{MAGIK_DIR}/{{ds}}/metrics.csv", ds=MAGIK_DATASETS),
+        miro_models=[model_checkpoint(SimpleNamespace(ds=ds)) for ds in MAGIK_DATASETS],
+        miro_metrics=expand(f"{RESULTS}/{{ds}}/metrics.csv", ds=MAGIK_DATASETS),
+    output:
+        csv=report(
+            f"{RESULTS}/ablations/magik.csv",
+            caption="../report/magik.rst",
+            category="Ablations",
+        ),
+        md=f"{RESULTS}/ablations/magik.md",
+    log:
+        f"{RESULTS}/logs/ablations/magik.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/ablations/magik.tsv"
+    conda:
+        "../../envs/miro.yaml"
+    params:
+        datasets=MAGIK_DATASETS,
+        preset=SETTINGS["preset"],
+    script:
+        "../scripts/magik_table.py"

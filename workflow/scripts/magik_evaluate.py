@@ -1,0 +1,27 @@
+"""Rule magik_evaluate: MAGIK-S labels and per-FOV metrics on a dataset's test FOVs."""
+
+from miro.dataset import load_fovs
+from miro.io import write_csv_atomic
+from miro.magik import NAME, load_magik, predict_labels
+from miro.metrics import FovRecord, evaluate_fovs
+from miro.runlog import script_logging
+from miro.split import read_split
+
+with script_logging(snakemake.log[0]) as log:
+    model, payload = load_magik(snakemake.input.model)
+    radius, cfg = payload["graph"]["radius"], payload["train"]
+    test = load_fovs(snakemake.input.fovs, read_split(snakemake.input.split)["test"])
+    ds, records = snakemake.wildcards.ds, []
+    for fov, frame in test.items():
+        coords = frame[["x", "y"]].to_numpy()
+        labels = predict_labels(
+            model,
+            coords,
+            radius,
+            cfg["threshold"],
+            seed=cfg["seed"],
+            device=snakemake.params.device,
+        )
+        log.info("FOV %d: %d localizations, %d clusters", fov, len(labels), labels.max())
+        records.append(FovRecord(ds, fov, coords, frame["index"].to_numpy(), {NAME: labels}))
+    write_csv_atomic(evaluate_fovs(records), snakemake.output[0])

@@ -1,0 +1,21 @@
+"""Rule magik_train: both MAGIK-S stages on a dataset's augmented graphs (Supp. Table 6)."""
+
+from miro.augment import load_graphs
+from miro.io import write_csv_atomic
+from miro.magik import MagikConfig, losses_table, save_magik, train_magik
+from miro.runlog import script_logging
+
+with script_logging(snakemake.log[0]) as log:
+    graphs = [g for path in snakemake.input.graphs for g in load_graphs(path)]
+    cfg = MagikConfig(**snakemake.params.config)
+    log.info("%s: training MAGIK-S on %d graphs: %s", snakemake.wildcards.ds, len(graphs), cfg)
+    model, history = train_magik(graphs, cfg, log=log)
+    save_magik(
+        snakemake.output.model,
+        model,
+        cfg,
+        radius=graphs[0].radius,
+        history=history,
+        n_graphs=len(graphs),
+    )
+    write_csv_atomic(losses_table(history), snakemake.output.losses)
