@@ -111,11 +111,24 @@ def test_profiles_differ_only_where_allowed():
     assert sorted(p for p in changed if not is_allowed(p)) == []
 
 
+def gpu_rules() -> set[str]:
+    """Rules of the workflow that declare a GPU resource (``gpu=1`` in their resources)."""
+    rules = set()
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        for block in re.split(r"^rule ", smk.read_text(), flags=re.M)[1:]:
+            if re.search(r"^\s+gpu=\d", block, flags=re.M):
+                rules.add(block.split(":", 1)[0].strip())
+    return rules
+
+
 def test_profiles_request_gpu_for_train_and_map_it_away_for_tests():
     user, test = load_profile(USER_PROFILE), load_profile(TEST_PROFILE)
     assert user["executor"] == test["executor"] == "slurm"
-    assert user["set-resources"]["train"]["gpu"] >= 1
-    assert not test["set-resources"]["train"].get("gpu")
+    assert {"train", "magik_train"} <= gpu_rules()
+    for rule in gpu_rules():  # every GPU rule goes to the GPU partition, none in the tests
+        assert user["set-resources"][rule]["gpu"] >= 1, rule
+        assert "gpu" in user["set-resources"][rule]["slurm_partition"], rule
+        assert not test["set-resources"][rule].get("gpu"), rule
     assert test["slurm-status-command"] == "squeue"
     # squeue forgets a job MinJobAge (300 s in start.sh) after it ends; the plugin needs 3x margin
     assert 3 * test["slurm-init-seconds-before-status-checks"] <= 300

@@ -2,13 +2,12 @@
 
 import pandas as pd
 
-from miro.ablation import STEPS_COLUMNS, plot_steps_ablation
+from miro.ablation import STEPS_COLUMNS, collect_runs, plot_steps_ablation
 from miro.io import write_csv_atomic
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
-    steps = pd.concat([pd.read_csv(path) for path in snakemake.input], ignore_index=True)
-    steps = steps[list(STEPS_COLUMNS)].sort_values(list(STEPS_COLUMNS[:3]), ignore_index=True)
+    steps = collect_runs([pd.read_csv(path) for path in snakemake.input], STEPS_COLUMNS)
     log.info("%d trained networks", len(steps))
     write_csv_atomic(steps, snakemake.output.csv)
     plot_steps_ablation(steps, snakemake.output.png, snakemake.output.pdf)

@@ -17,6 +17,7 @@ with script_logging(snakemake.log[0]) as log:
     )
     row = {
         "architecture": payload["architecture"],
+        "alpha": payload["train"]["alpha"],
         "depth": payload["model"]["steps"],
         "repeat": payload["train"]["seed"],
         **metrics,

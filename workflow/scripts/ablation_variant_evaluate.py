@@ -1,0 +1,38 @@
+"""Rule ablation_variant_evaluate: one variant of a dataset's MIRO evaluated as the dataset
+(Optuna DBSCAN on the tuning FOVs, Table 1 metrics and per-class F1 on the test FOVs)."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from miro.ablation import evaluate_on_dataset, variant_summary
+from miro.dataset import load_fovs
+from miro.io import write_csv_atomic
+from miro.runlog import script_logging
+from miro.split import read_split
+from miro.train import load_checkpoint
+
+with script_logging(snakemake.log[0]) as log:
+    settings, wildcards = snakemake.params.settings, snakemake.wildcards
+    model, payload = load_checkpoint(snakemake.input.model)
+    split = read_split(snakemake.input.split)
+    tuning = load_fovs(snakemake.input.fovs, split[settings["dbscan"]["tuning_fovs"]])
+    test = load_fovs(snakemake.input.fovs, split["test"])
+    evaluation = evaluate_on_dataset(
+        model,
+        payload["graph"]["radius"],
+        tuning,
+        test,
+        settings["dbscan"],
+        dataset=wildcards.ds,
+        names=snakemake.params.names,
+        seed=snakemake.params.seed,
+        storage_path=Path(snakemake.params.study),
+        study_name=f"{wildcards.ds}-w{wildcards.width}_a{wildcards.alpha}_b{wildcards.beta}",
+        device=snakemake.params.device,
+    )
+    summary = variant_summary(evaluation, payload)
+    log.info("%d test FOVs: %s", len(test), summary)
+    write_csv_atomic(evaluation.metrics, snakemake.output.metrics)
+    write_csv_atomic(evaluation.trials, snakemake.output.trials)
+    write_csv_atomic(pd.DataFrame([summary]), snakemake.output.summary)
