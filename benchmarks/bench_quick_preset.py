@@ -1,0 +1,68 @@
+"""Wall time of the quick preset (``config.yaml``), the workflow's default job, on this machine.
+
+Runs Snakemake with ``config.yaml`` in a fresh temporary folder (``--cores 2`` by default; any
+``--target`` instead of the default job, e.g. ``ablations``) and prints the total wall time, the
+load average around it, and each rule's job count and summed job time (Snakemake's benchmark
+files, ``results/benchmarks/``). The virtual environment must already exist (``./run.sh`` makes
+it; a fresh clone's ``./run.sh`` adds about a minute of set-up).
+
+    .venv/bin/python benchmarks/bench_quick_preset.py [--cores 2] [--target ablations] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def rule_times(benchmarks: Path) -> pd.DataFrame:
+    """Job count and summed wall time per rule: a benchmark file's folder names its rule,
+    except directly under ``benchmarks`` (the file's stem) and under ``ablations`` (the stem's
+    first two words, e.g. ``steps_train``, ``variant_evaluate``, ``magik_train``)."""
+    rows = []
+    for path in benchmarks.rglob("*.tsv"):
+        folder = path.parent.name
+        if folder == "ablations":
+            rule = "ablations: " + "_".join(path.stem.split("_")[:2])
+        else:
+            rule = path.stem if path.parent == benchmarks else folder
+        rows.append((rule, float(pd.read_csv(path, sep="\t")["s"].iloc[0])))
+    table = pd.DataFrame(rows, columns=["rule", "s"]).groupby("rule")["s"].agg(["count", "sum"])
+    return table.sort_values("sum", ascending=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--target", action="append", default=[], help="default: the default job")
+    parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
+    args = parser.parse_args()
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="quick-preset-"))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(workdir), "--configfile", str(REPO / "config.yaml")]
+    cmd += ["--cores", str(args.cores), *args.target]
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if run.returncode:
+        sys.exit(run.stderr[-4000:])
+    print(
+        f"quick preset {' '.join(args.target) or '(default job)'}, --cores {args.cores}: "
+        f"wall {wall:.0f} s (load average before/after {load:.1f}/{os.getloadavg()[0]:.1f}), "
+        f"results in {workdir}"
+    )
+    print(rule_times(workdir / "results" / "benchmarks").round(1).to_string())
+
+
+if __name__ == "__main__":
+    main()
