@@ -1,5 +1,7 @@
 """Train one benchmark dataset of a preset exactly as the workflow's augment and train rules do,
 timing each part: for the GPU validation of the paper preset (issue: Workflow, "On a GPU").
+``--method magik`` trains the MAGIK-S baseline (`miro.magik`, paper-size settings) on the same
+graphs instead, as rule magik_train does, for the training-time comparison of Supp. Table 6.
 
 Reads the FOVs straight from a benchmark folder (as rule ``obtain`` does), builds the paper's
 augmented graphs in a process pool (``augment_graphs`` is independent of how it is chunked),
@@ -28,6 +30,7 @@ import yaml
 from miro.augment import augment_graphs, settings_for_dataset
 from miro.benchmark import list_fovs
 from miro.io import read_localizations
+from miro.magik import MagikConfig, save_magik, train_magik
 from miro.settings import dataset_settings
 from miro.train import config_from_settings, train
 
@@ -42,6 +45,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, help="override (default: the preset's)")
     parser.add_argument("--n-graphs", type=int, help="override (default: the preset's)")
     parser.add_argument("--seed", type=int, help="default: the preset's seed")
+    parser.add_argument("--method", choices=("miro", "magik"), default="miro")
     args = parser.parse_args()
 
     config = yaml.safe_load(args.config.read_text())
@@ -69,20 +73,30 @@ def main() -> None:
     timing["mean_nodes"] = sum(g.num_nodes for g in graphs) / len(graphs)
     print(f"augmented {len(graphs)} graphs in {timing['augment_s']:.1f} s", flush=True)
 
-    overrides = {"seed": seed, "device": "auto"}
-    if args.epochs:
-        overrides["epochs"] = args.epochs
-    cfg = config_from_settings(
-        settings, graphs, [f[["x", "y"]].to_numpy() for f in fovs], **overrides
-    )
-    print(cfg, flush=True)
-    work = args.out / "work"
+    args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    final = train(graphs, cfg, work, log=lambda line: print(line, flush=True))
+    if args.method == "magik":
+        cfg = MagikConfig(seed=seed, **({"epochs": args.epochs} if args.epochs else {}))
+        print(cfg, flush=True)
+        model, history = train_magik(graphs, cfg, log=lambda line: print(line, flush=True))
+        radius, n = graphs[0].radius, len(graphs)
+        save_magik(args.out / "magik.pt", model, cfg, radius=radius, history=history, n_graphs=n)
+        epochs = cfg.epochs
+    else:
+        overrides = {"seed": seed, "device": "auto"}
+        if args.epochs:
+            overrides["epochs"] = args.epochs
+        xy = [f[["x", "y"]].to_numpy() for f in fovs]
+        cfg = config_from_settings(settings, graphs, xy, **overrides)
+        print(cfg, flush=True)
+        work = args.out / "work"
+        final = train(graphs, cfg, work, log=lambda line: print(line, flush=True))
+        shutil.copyfile(final, args.out / "model.pt")
+        shutil.copyfile(work / "losses.csv", args.out / "losses.csv")
+        epochs = cfg.epochs
     timing["train_s"] = time.perf_counter() - start
-    timing["epochs"] = cfg.epochs
-    shutil.copyfile(final, args.out / "model.pt")
-    shutil.copyfile(work / "losses.csv", args.out / "losses.csv")
+    timing["epochs"] = epochs
+    timing["method"] = args.method
     (args.out / "timing.json").write_text(json.dumps(timing, indent=2))
     print(json.dumps(timing, indent=2))
 

@@ -110,6 +110,7 @@ def test_format_pm_reproduces_the_papers_printing(paper_csv):
 
 def test_format_pm_degenerate_sd():
     assert format_pm(0.5, 0.0) == "0.50 ± 0.00"
+    assert format_pm(float("nan"), float("nan")) == "–"
     assert format_pm(0.5, float("nan")).startswith("0.50 ± ")
 
 

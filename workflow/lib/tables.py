@@ -133,8 +133,11 @@ def format_pm(mean: float, sd: float) -> str:
     """``"mean ± sd"`` rounded like the paper's Table 1.
 
     The sd keeps one significant digit, two when its leading digit is 1 (0.04, 0.13, 0.011);
-    the mean is printed to the same decimal place. A zero or undefined sd gives 2 decimals.
+    the mean is printed to the same decimal place. A zero or undefined sd gives 2 decimals; an
+    undefined mean (a metric no FOV defines, e.g. RMSE without any paired cluster) gives "–".
     """
+    if not np.isfinite(mean):
+        return "–"
     if np.isfinite(sd) and sd > 0:
         mantissa, exponent = f"{sd:.1e}".split("e")
         decimals = max(0, -int(exponent) + mantissa.startswith("1"))
