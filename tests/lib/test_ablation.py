@@ -15,7 +15,6 @@ from miro.ablation import (
     ALPHA_BLINKING_COLUMNS,
     HYPERPARAMETER_COLUMNS,
     Evaluation,
-    ablation_config,
     ablation_targets,
     ablation_variants,
     blinking_alphas,
@@ -43,7 +42,7 @@ from miro.model import MIRO, MIROOutput
 from miro.mpnn import MPNN
 from miro.settings import TOP_LEVEL, benchmark_row, resolve_config
 from miro.simulate import simulate_dataset
-from miro.train import TrainConfig, load_checkpoint, save_checkpoint, train
+from miro.train import TrainConfig, config_from_settings, load_checkpoint, save_checkpoint, train
 
 RADIUS = 0.1
 
@@ -274,7 +273,7 @@ def test_variant_overrides_change_beta_only_when_asked():
     assert variant_overrides(settings, "8", "0", "0.1") == {"width": 8, "alpha": 0.0, "beta": 0.1}
 
 
-def test_ablation_config_overrides_and_needs_a_class_head_for_beta():
+def test_ablation_overrides_and_beta_needs_a_class_head():
     settings = resolve_config(SHAPES_CONFIG)["datasets"]["Shapes"]
     rng = np.random.default_rng(0)
     points = np.concatenate([rng.normal(0.5, 0.03, (12, 2)), rng.random((20, 2))])
@@ -282,11 +281,11 @@ def test_ablation_config_overrides_and_needs_a_class_head_for_beta():
     radius = settings["model"]["radius"]
     plain = [build_graph(points, radius, labels=labels)]
     with_classes = [build_graph(points, radius, labels=labels, classes=labels)]
-    cfg = ablation_config(settings, with_classes, width=4, alpha=0.0, beta=0.5, seed=3)
+    cfg = config_from_settings(settings, with_classes, width=4, alpha=0.0, beta=0.5, seed=3)
     assert (cfg.width, cfg.alpha, cfg.beta, cfg.seed, cfg.num_classes) == (4, 0.0, 0.5, 3, 2)
-    assert ablation_config(settings, plain, width=4, alpha=10.0).beta == 0.0
+    assert config_from_settings(settings, plain, width=4, alpha=10.0).beta == 0.0
     with pytest.raises(ValueError, match="no classes"):
-        ablation_config(settings, plain, beta=0.1)
+        config_from_settings(settings, plain, beta=0.1)
 
 
 def test_blinking_alphas_add_the_steps_runs_alpha():

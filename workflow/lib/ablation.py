@@ -27,7 +27,6 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from torch_geometric.data import Data
 
 from miro.classify import classify_fovs, confusion_table, macro_f1, shape_names
 from miro.cluster import dbscan_labels
@@ -40,7 +39,7 @@ from miro.optimise import optimise_with_settings
 from miro.plots import save_figure
 from miro.settings import TOP_LEVEL, benchmark_row, dataset_settings
 from miro.tables import LABELS, RMSE_NOTE, _markdown, _md_escape, _write_text, format_pm
-from miro.train import TrainConfig, build_model, config_from_settings
+from miro.train import build_model
 from miro.transform import squeeze_many
 
 ABLATION_FOLDER = "Multiple Blinking - Scenario 6"
@@ -205,23 +204,6 @@ def variant_overrides(settings: Mapping, width: str, alpha: str, beta: str) -> d
     if float(beta) != float(settings["train"]["beta"]):
         overrides["beta"] = float(beta)
     return overrides
-
-
-def ablation_config(
-    settings: Mapping,
-    graphs: list[Data],
-    train_fovs: list[np.ndarray] | None = None,
-    **overrides: object,
-) -> TrainConfig:
-    """`miro.train.config_from_settings` for an ablation's network; a beta override needs a
-    class head (beta weighs the classification loss L_class, Methods "Loss function weights")."""
-    cfg = config_from_settings(dict(settings), graphs, train_fovs, **overrides)
-    if "beta" in overrides and not cfg.num_classes:
-        raise ValueError(
-            f"beta {overrides['beta']} weighs the classification loss, but the training graphs "
-            "have no classes (ablations.loss_weights.beta needs a dataset with a class head)"
-        )
-    return cfg
 
 
 def steps_data_settings(steps: Mapping) -> dict:

@@ -29,7 +29,34 @@ class MIROOutput:
     hidden: Tensor  # (N, width) final hidden node state u
 
 
-class MIRO(nn.Module):
+class GraphNetwork(nn.Module):
+    """What MIRO and the ablation's message-passing GNN (`miro.mpnn.MPNN`) share: the settings
+    stored in checkpoints, their validation, and the node and edge encoders."""
+
+    def __init__(
+        self, width: int, steps: int, node_features: int, edge_features: int, num_classes: int
+    ) -> None:
+        super().__init__()
+        if width < 1 or steps < 1 or num_classes < 0:
+            name = type(self).__name__
+            raise ValueError(f"invalid {name} settings: {width=}, {steps=}, {num_classes=}")
+        self.width, self.steps, self.num_classes = width, steps, num_classes
+        self.node_features, self.edge_features = node_features, edge_features
+        self.node_encoder = nn.Linear(node_features, width)
+        self.edge_encoder = nn.Linear(edge_features, width)
+
+    def settings(self) -> dict[str, int]:
+        """Constructor arguments, as stored in checkpoints."""
+        return {
+            "width": self.width,
+            "steps": self.steps,
+            "node_features": self.node_features,
+            "edge_features": self.edge_features,
+            "num_classes": self.num_classes,
+        }
+
+
+class MIRO(GraphNetwork):
     """MIRO with the published layout: width 256, 5 node and 3 edge features -> 528,386 params.
 
     Every parameter is a plain `nn.Linear` with (out, in) weights in the published column order
@@ -45,29 +72,13 @@ class MIRO(nn.Module):
         edge_features: int = 3,
         num_classes: int = 0,
     ) -> None:
-        super().__init__()
-        if width < 1 or steps < 1 or num_classes < 0:
-            raise ValueError(f"invalid MIRO settings: {width=}, {steps=}, {num_classes=}")
-        self.width, self.steps, self.num_classes = width, steps, num_classes
-        self.node_features, self.edge_features = node_features, edge_features
-        self.node_encoder = nn.Linear(node_features, width)
-        self.edge_encoder = nn.Linear(edge_features, width)
+        super().__init__(width, steps, node_features, edge_features, num_classes)
         self.node_combine = nn.Linear(2 * width, width)  # [u, v']
         self.edge_combine = nn.Linear(2 * width, width)  # [f, e']
         self.message = nn.Linear(3 * width, width)  # [h_sender, h_receiver, e]
         self.update = nn.Linear(width, width)
         self.head = nn.Linear(width, 2)
         self.classifier = nn.Linear(width, num_classes) if num_classes > 0 else None
-
-    def settings(self) -> dict[str, int]:
-        """Constructor arguments, as stored in checkpoints."""
-        return {
-            "width": self.width,
-            "steps": self.steps,
-            "node_features": self.node_features,
-            "edge_features": self.edge_features,
-            "num_classes": self.num_classes,
-        }
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> MIROOutput:
         """Run all recurrent steps; same math as `literal_forward`, rearranged for speed.

@@ -19,10 +19,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from miro.model import MIROOutput
+from miro.model import GraphNetwork, MIROOutput
 
 
-class MPNN(nn.Module):
+class MPNN(GraphNetwork):
     """``steps`` message-passing layers with skip connections; ``steps`` is the depth L (named
     as MIRO's recurrent steps so both fill the same `miro.train.TrainConfig` and checkpoints)."""
 
@@ -34,13 +34,7 @@ class MPNN(nn.Module):
         edge_features: int = 3,
         num_classes: int = 0,
     ) -> None:
-        super().__init__()
-        if width < 1 or steps < 1 or num_classes < 0:
-            raise ValueError(f"invalid MPNN settings: {width=}, {steps=}, {num_classes=}")
-        self.width, self.steps, self.num_classes = width, steps, num_classes
-        self.node_features, self.edge_features = node_features, edge_features
-        self.node_encoder = nn.Linear(node_features, width)
-        self.edge_encoder = nn.Linear(edge_features, width)
+        super().__init__(width, steps, node_features, edge_features, num_classes)
         layers = range(steps)
         self.message = nn.ModuleList(nn.Linear(3 * width, width) for _ in layers)
         self.update = nn.ModuleList(nn.Linear(2 * width, width) for _ in layers)
@@ -48,16 +42,6 @@ class MPNN(nn.Module):
         self.classifier = (
             nn.ModuleList(nn.Linear(width, num_classes) for _ in layers) if num_classes else None
         )
-
-    def settings(self) -> dict[str, int]:
-        """Constructor arguments, as stored in checkpoints."""
-        return {
-            "width": self.width,
-            "steps": self.steps,
-            "node_features": self.node_features,
-            "edge_features": self.edge_features,
-            "num_classes": self.num_classes,
-        }
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> MIROOutput:
         """Run the ``steps`` layers; ``hidden`` is the last layer's node features."""

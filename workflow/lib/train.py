@@ -131,7 +131,8 @@ def config_from_settings(
 ) -> TrainConfig:
     """The `TrainConfig` of one dataset's resolved settings (`miro.settings.dataset_settings`)
     for ``graphs``; ``train_fovs`` (xy arrays) give ``fov_nm``; ``overrides`` (seed, device,
-    an ablation's width or loss weights, ...) replace single fields."""
+    an ablation's width or loss weights, ...) replace single fields; a beta override needs a
+    class head."""
     model, opt = settings["model"], settings["train"]
     steps = int(overrides.pop("steps", model["steps"]))
     num_classes = class_head(graphs, model.get("num_classes"))
@@ -151,6 +152,11 @@ def config_from_settings(
     unknown = set(overrides) - {f.name for f in fields(TrainConfig)}
     if unknown:
         raise ValueError(f"unknown training settings {sorted(unknown)}")
+    if "beta" in overrides and not num_classes:
+        raise ValueError(
+            f"beta {overrides['beta']} weighs the classification loss, but the training graphs "
+            "have no classes (Methods, 'Loss function weights': beta needs a class head)"
+        )
     return TrainConfig(**{**values, **overrides})
 
 

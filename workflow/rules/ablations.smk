@@ -163,7 +163,7 @@ rule steps_ablation_train:
         device=SETTINGS["device"],
         workdir=f"{STEPS_DIR}/work/{STEPS_RUN}",
     script:
-        "../scripts/ablation_train.py"
+        "../scripts/train.py"
 
 
 rule steps_ablation_evaluate:
@@ -281,7 +281,7 @@ rule ablation_variant_train:
         device=SETTINGS["device"],
         workdir=f"{VARIANT_DIR}/work",
     script:
-        "../scripts/ablation_train.py"
+        "../scripts/train.py"
 
 
 rule ablation_variant_evaluate:

@@ -22,7 +22,7 @@ rule train:
         gpu=1,
     params:
         settings=ds_settings,
-        seed=SETTINGS["seed"],
+        overrides={"seed": SETTINGS["seed"]},
         device=SETTINGS["device"],
         workdir=lambda wildcards: f"{RESULTS}/{wildcards.ds}/model/work",
     script:
