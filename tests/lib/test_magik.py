@@ -138,3 +138,14 @@ def test_comparison_table_and_markdown(tmp_path):
     assert "MAGIK-S" in markdown and "±" in markdown and "tiny" in markdown
     with pytest.raises(ValueError, match="same test FOVs"):
         comparison_table(long[~((long["method"] == "DBSCAN") & (long["fov"] == 2))], costs)
+
+
+def test_load_magik_rejects_a_bad_file(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_text("not a checkpoint")
+    with pytest.raises(ValueError, match=r"junk\.pt: not a readable checkpoint"):
+        load_magik(junk)
+    other = tmp_path / "other.pt"
+    torch.save({"state_dict": {}}, other)
+    with pytest.raises(ValueError, match=r"other\.pt: not a MAGIK-S checkpoint"):
+        load_magik(other)

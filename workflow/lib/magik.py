@@ -46,7 +46,7 @@ from miro.io import atomic_path, write_csv_atomic
 from miro.metrics import METRICS
 from miro.model import resolve_device
 from miro.tables import LABELS, _markdown, _write_text, format_pm
-from miro.train import versions
+from miro.train import read_payload, versions
 
 NAME = "MAGIK-S"
 BACKGROUND = 0  # label of non-clustered localizations (ground truth and predictions)
@@ -303,10 +303,14 @@ def save_magik(
 
 
 def load_magik(path: str | os.PathLike) -> tuple[MagikS, dict]:
-    """Rebuild the model of a `save_magik` checkpoint; returns it (CPU, eval) and the payload."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    model = MagikS(**payload["model"])
-    model.load_state_dict(payload["state_dict"])
+    """Rebuild the model of a `save_magik` checkpoint; returns it (CPU, eval) and the payload.
+    ValueError naming the file when it is unreadable or not a MAGIK-S checkpoint."""
+    payload = read_payload(path, {"model", "state_dict"}, NAME)
+    try:
+        model = MagikS(**payload["model"])
+        model.load_state_dict(payload["state_dict"])
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{path}: weights do not match the stored model settings ({err})") from err
     return model.eval(), payload
 
 

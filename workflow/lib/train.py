@@ -190,6 +190,27 @@ def save_checkpoint(
         torch.save(payload, tmp)
 
 
+def read_payload(
+    path: Path | str,
+    required: set[str],
+    kind: str,
+    map_location: str | torch.device = "cpu",
+) -> dict:
+    """The dictionary of a checkpoint file (``torch.load``, weights only); ValueError naming the
+    file when it cannot be read or lacks the ``required`` keys of a ``kind`` checkpoint."""
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # torch raises many types for corrupt files
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path}: not a readable checkpoint ({reason})") from err
+    missing = required - set(payload if isinstance(payload, dict) else ())
+    if missing:
+        raise ValueError(f"{path}: not a {kind} checkpoint (missing {sorted(missing)})")
+    return payload
+
+
 def load_checkpoint(
     path: Path, map_location: str | torch.device = "cpu"
 ) -> tuple[MIRO | MPNN, dict]:
@@ -199,16 +220,7 @@ def load_checkpoint(
     fit the stored settings.
     """
     path = Path(path)
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # torch raises many types for corrupt files
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{path}: not a readable checkpoint ({reason})") from err
-    missing = {"state_dict", "model", "graph"} - set(payload if isinstance(payload, dict) else ())
-    if missing:
-        raise ValueError(f"{path}: not a MIRO checkpoint (missing {sorted(missing)})")
+    payload = read_payload(path, {"state_dict", "model", "graph"}, "MIRO", map_location)
     try:
         model = build_model(payload.get("architecture", "miro"), **payload["model"])
         model.load_state_dict(payload["state_dict"])
