@@ -1,9 +1,10 @@
-"""Time and peak memory of `miro.apply` on a simulated acquisition of ~10^6 localizations.
+"""Time and peak memory of `miro.applications.apply` on a simulated acquisition of ~10^6
+localizations.
 
 An integrin-like acquisition (paper Methods: Gaussian nanoclusters, sd 25-40 nm, 25
 localizations per cluster on average, 4 % background) over 60 x 60 μm² is written as a
 ThunderSTORM CSV by a child process (so its memory does not count), then analysed as
-`miro.apply.apply_to_file` does, stage by stage: read, squeeze window by window with a
+`miro.applications.apply.apply_to_file` does, stage by stage: read, squeeze window by window with a
 random-weight MIRO (width 64, 10 steps, radius 0.1, trained-FOV extent 2000 nm: nothing is
 trained, only the cost is measured), DBSCAN on squeezed and raw localizations, cluster tables,
 output files and figures. Prints a Markdown table; peak memory is the process's maximum resident
@@ -25,18 +26,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from miro.apply import (
+from miro.applications.apply import (
     apply_to_file,
     cluster_table,
     load_model,
     simulate_acquisition,
     squeeze_large,
 )
-from miro.cluster import dbscan_labels
-from miro.graph import NUM_EIGENVECTORS
-from miro.io import read_localizations, write_csv_atomic
-from miro.model import MIRO
-from miro.train import save_checkpoint
+from miro.core.checkpoint import save_checkpoint
+from miro.core.graph import NUM_EIGENVECTORS
+from miro.core.model import MIRO
+from miro.data.readers import read_localizations
+from miro.evaluation.dbscan import dbscan_labels
+from miro.files import write_csv_atomic
 
 OUT = Path(__file__).resolve().parent / "out" / "apply"
 RADIUS, FOV_NM = 0.1, 2000.0

@@ -1,6 +1,6 @@
-"""Time the few-shot augmentation (miro.augment) on the paper's training FOVs.
+"""Time the few-shot augmentation (miro.data.augment) on the paper's training FOVs.
 
-For each folder: point-cloud generation alone, graph building alone (miro.graph.build_graph),
+For each folder: point-cloud generation alone, graph building alone (miro.core.graph.build_graph),
 and the end-to-end ``augment_graphs`` with a process pool. Serial parts report wall and CPU
 time per graph (CPU time is the figure that survives a shared, loaded machine). Defaults: the
 full 1,500 graphs of Ground Truth - Scenario 8 on 2 processes (target: < 2 min), and a
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from miro.augment import augment_graphs, augment_point_clouds, settings_for_benchmark
-from miro.benchmark import list_fovs
-from miro.graph import build_graph
-from miro.io import read_localizations
+from miro.core.graph import build_graph
+from miro.data.augment import augment_graphs, augment_point_clouds, settings_for_benchmark
+from miro.data.benchmark import list_fovs
+from miro.data.readers import read_localizations
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = REPO / "resources" / "benchmark_settings.csv"

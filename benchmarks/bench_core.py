@@ -1,6 +1,6 @@
 """Time the MIRO core on real benchmark FOVs: graph building, training step, inference.
 
-The fast `MIRO.forward` and the literal transcription `miro.model.literal_forward` (the
+The fast `MIRO.forward` and the literal transcription `miro.core.model.literal_forward` (the
 reference the tests verify it against) run side by side on the same graphs and weights. A
 training step is forward + loss + backward + Adam step on one mini-batch (``--batch`` FOVs,
 fewer where the batch would exceed ``--max-batch-nodes``: the literal model's activations for
@@ -24,12 +24,12 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from miro.benchmark import list_fovs
-from miro.graph import fov_graph
-from miro.io import read_localizations
-from miro.losses import miro_loss
-from miro.model import MIRO, literal_forward
-from miro.settings import benchmark_row
+from miro.config import benchmark_row
+from miro.core.graph import fov_graph
+from miro.core.losses import miro_loss
+from miro.core.model import MIRO, literal_forward
+from miro.data.benchmark import list_fovs
+from miro.data.readers import read_localizations
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDERS = ("Ground Truth - Scenario 8", "Multiple Blinking - Scenario 5")

@@ -1,11 +1,12 @@
 """Train one benchmark dataset of a preset exactly as the workflow's augment and train rules do,
 timing each part: for the GPU validation of the paper preset (issue: Workflow, "On a GPU").
-``--method magik`` trains the MAGIK-S baseline (`miro.magik`, paper-size settings) on the same
+``--method magik`` trains the MAGIK-S baseline (`miro.studies.magik`, paper-size settings) on the
+same
 graphs instead, as rule magik_train does, for the training-time comparison of Supp. Table 6.
 
 Reads the FOVs straight from a benchmark folder (as rule ``obtain`` does), builds the paper's
 augmented graphs in a process pool (``augment_graphs`` is independent of how it is chunked),
-trains with `miro.train.config_from_settings` (the train rule's settings) and writes
+trains with `miro.core.training.config_from_settings` (the train rule's settings) and writes
 ``model.pt``, ``losses.csv`` and ``timing.json`` to ``--out``. The checkpoint drops into
 ``results/<dataset>/model/model.pt`` of a workflow run of the same preset, which then does the
 rest (transform, DBSCAN, metrics, Table 1) on any machine:
@@ -27,12 +28,12 @@ from pathlib import Path
 import torch
 import yaml
 
-from miro.augment import augment_graphs, settings_for_dataset
-from miro.benchmark import list_fovs
-from miro.io import read_localizations
-from miro.magik import MagikConfig, save_magik, train_magik
-from miro.settings import dataset_settings
-from miro.train import config_from_settings, train
+from miro.config import dataset_settings
+from miro.core.training import config_from_settings, train
+from miro.data.augment import augment_graphs, settings_for_dataset
+from miro.data.benchmark import list_fovs
+from miro.data.readers import read_localizations
+from miro.studies.magik import MagikConfig, save_magik, train_magik
 
 
 def main() -> None:

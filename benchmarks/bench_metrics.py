@@ -1,4 +1,4 @@
-"""Time :func:`miro.metrics.evaluate_fovs` on one core.
+"""Time :func:`miro.evaluation.metrics.evaluate_fovs` on one core.
 
 The 47 test FOVs of `Multiple Blinking - Scenario 5` (about 12,000 localizations and 100
 clusters each), two methods: DBSCAN with the published parameters and DBSCAN with eps + 10 %
@@ -23,8 +23,8 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from miro.cluster import dbscan_labels  # noqa: E402
-from miro.metrics import FovRecord, evaluate_fovs  # noqa: E402
+from miro.evaluation.dbscan import dbscan_labels  # noqa: E402
+from miro.evaluation.metrics import FovRecord, evaluate_fovs  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDER = "Multiple Blinking - Scenario 5"

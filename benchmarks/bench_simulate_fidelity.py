@@ -1,5 +1,5 @@
 """Fidelity of the benchmark simulators: simulated vs real Scenarios 5, 6, 8 (with and without
-blinking), 50 real FOVs against 50 simulated ones (:func:`miro.simulate.simulate_dataset`).
+blinking), 50 real FOVs against 50 simulated ones (:func:`miro.data.simulate.simulate_dataset`).
 
 Summaries: localizations per FOV (mean), localizations per cluster (mean, median), cluster radius
 of gyration (median), fraction of clustered localizations (mean), nearest-neighbour distance
@@ -24,9 +24,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from scipy.stats import ks_2samp
 
-from miro.benchmark import list_fovs
-from miro.io import atomic_path, write_csv_atomic
-from miro.simulate import simulate_dataset
+from miro.data.benchmark import list_fovs
+from miro.data.simulate import simulate_dataset
+from miro.files import atomic_path, write_csv_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDERS = [

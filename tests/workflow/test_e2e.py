@@ -12,9 +12,9 @@ import yaml
 from PIL import Image
 from workflow_run import REPO, TINY, snakemake
 
-from miro.metrics import METRICS
-from miro.split import read_split
-from miro.train import load_checkpoint
+from miro.core.checkpoint import load_checkpoint
+from miro.data.split import read_split
+from miro.evaluation.metrics import METRICS
 
 BOUNDS = {"RMSRE_N": (0, float("inf")), "RMSE_xy": (0, float("inf"))}
 BOUNDS["RMSE_xy_published"] = BOUNDS["RMSE_xy"]
@@ -106,7 +106,7 @@ def test_experiment_datasets_stay_out_of_table1(tiny_run):
     figures = tiny_run / "results" / "figures"
     assert not any((figures / f"fig2_{ds}.png").exists() for ds in ("Shapes", "NPC", "Pairs"))
     train = {
-        ds: load_checkpoint(tiny_run / "results" / ds / "model" / "model.pt")[1]["train"]
+        ds: load_checkpoint(tiny_run / "results" / ds / "model" / "model.pt").payload["train"]
         for ds in ("Shapes", "NPC", "S8")
     }
     assert train["Shapes"]["num_classes"] == 3 and train["Shapes"]["beta"] == 0.15
@@ -177,12 +177,11 @@ def test_steps_ablation_and_hyperparameter_table(tiny_run):
     table = pd.read_csv(tiny_run / "results" / "tables" / "hyperparameters.csv")
     assert table["dataset"].tolist() == list(config["datasets"])
     for rec in table.to_dict("records"):
-        model, payload = load_checkpoint(
-            tiny_run / "results" / rec["dataset"] / "model" / "model.pt"
-        )
+        checkpoint = load_checkpoint(tiny_run / "results" / rec["dataset"] / "model" / "model.pt")
+        model = checkpoint.model
         assert rec["parameters"] == sum(p.numel() for p in model.parameters())
         assert (rec["width"], rec["steps"]) == (model.width, model.steps)
-        assert rec["radius"] == payload["graph"]["radius"] and rec["source"] == "trained"
+        assert rec["radius"] == checkpoint.radius and rec["source"] == "trained"
     assert "preset: tiny" in (tiny_run / "results" / "tables" / "hyperparameters.md").read_text()
 
 

@@ -11,10 +11,10 @@ import yaml
 from PIL import Image
 from workflow_run import TINY
 
-from miro.ablation import variant_run, weight_name
-from miro.metrics import METRICS
-from miro.settings import resolve_config
-from miro.train import load_checkpoint
+from miro.config import resolve_config
+from miro.core.checkpoint import load_checkpoint
+from miro.evaluation.metrics import METRICS
+from miro.studies.ablations import variant_run, weight_name
 
 CONFIG = yaml.safe_load(TINY.read_text())
 SETTINGS = resolve_config(CONFIG)
@@ -39,9 +39,9 @@ def assert_valid_metrics(table: pd.DataFrame) -> None:
 
 def checkpoint(workdir: Path, ds: str, **changes: float) -> dict:
     run = variant_run(SETTINGS["datasets"][ds], **changes)
-    return load_checkpoint(workdir / "results" / "ablations" / "variants" / ds / run / "model.pt")[
-        1
-    ]
+    return load_checkpoint(
+        workdir / "results" / "ablations" / "variants" / ds / run / "model.pt"
+    ).payload
 
 
 def test_width_table(tiny_run):
@@ -94,7 +94,9 @@ def test_alpha_on_blinking_data_reuses_the_steps_runs(tiny_run):
     )
     for alpha in table["alpha"].unique():
         run = f"miro_a{weight_name(alpha)}_L{steps['depths'][0]}_r0.pt"
-        payload = load_checkpoint(tiny_run / "results" / "ablations" / "steps" / "models" / run)[1]
+        payload = load_checkpoint(
+            tiny_run / "results" / "ablations" / "steps" / "models" / run
+        ).payload
         assert payload["train"]["alpha"] == alpha
     with Image.open(tiny_run / "results" / "ablations" / "alpha_blinking.png") as image:
         assert image.size[0] >= 600 and image.size[1] > 300

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from miro.metrics import METRICS
+from miro.evaluation.metrics import METRICS
 
 UNBOUNDED = {"RMSRE_N", "RMSE_xy", "RMSE_xy_published"}
 

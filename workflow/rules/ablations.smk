@@ -21,7 +21,7 @@
 from functools import partial
 from types import SimpleNamespace
 
-from miro.ablation import (
+from miro.studies.ablations import (
     VARIANT_RUN,
     ablation_targets,
     ablation_variants,
@@ -40,7 +40,9 @@ STEPS_DATA = steps_data_settings(STEPS)
 STEPS_DIR = f"{RESULTS}/ablations/steps"
 STEPS_RUN = "{arch}_a{alpha}_L{depth}_r{repeat}"  # one trained network
 ARCHITECTURES = ["miro", "mpnn"]
-WEIGHT = r"[0-9.e+-]+"  # a loss weight in a run name (miro.ablation.weight_name)
+WEIGHT = (
+    r"[0-9.e+-]+"  # a loss weight in a run name (miro.studies.ablations.weight_name)
+)
 STEPS_WILDCARDS = {
     "arch": "|".join(ARCHITECTURES),
     "alpha": WEIGHT,

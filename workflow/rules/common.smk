@@ -4,7 +4,7 @@ import re
 from types import SimpleNamespace
 from pathlib import Path
 
-from miro.settings import resolve_config
+from miro.config import resolve_config
 
 SETTINGS = resolve_config(config)
 DATASETS = list(SETTINGS["datasets"])
@@ -73,7 +73,7 @@ def final_outputs():
 
 
 # --- apply: a dataset's trained MIRO on the user's own files (workflow/rules/apply.smk)
-from miro.apply import INPUT_SUFFIXES
+from miro.applications.apply import INPUT_SUFFIXES
 
 APPLY = SETTINGS["apply"]
 APPLY_FILES = [

@@ -10,9 +10,9 @@ Figures go to results/figures/{fig3,fig5,fig4a}_<ds>.{png,pdf}.
 
 from functools import partial
 
-from miro.classify import shape_names
-from miro.experiments import check_experiments, experiment_targets
-from miro.multiscale import LEVELS
+from miro.studies.shapes import shape_names
+from miro.studies.experiments import check_experiments, experiment_targets
+from miro.studies.multiscale import LEVELS
 
 check_experiments(SETTINGS)
 ADJACENT = SETTINGS["experiments"]["adjacent"]

@@ -1,12 +1,12 @@
 """MAGIK-S baseline (config ``ablations.magik``; Supp. Table 6): a two-stage supervised GNN
-(`miro.magik`) trained per dataset on the graphs MIRO trains on, evaluated on the same test
+(`miro.studies.magik`) trained per dataset on the graphs MIRO trains on, evaluated on the same test
 FOVs as MIRO + DBSCAN -> results/ablations/magik.{csv,md}; models, losses and per-FOV metrics
 in results/ablations/magik/{ds}/.
 """
 
 from dataclasses import asdict
 
-from miro.magik import magik_config
+from miro.studies.magik import magik_config
 
 MAGIK_SECTION = SETTINGS["ablations"]["magik"]
 MAGIK = magik_config(

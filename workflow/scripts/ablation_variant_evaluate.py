@@ -5,22 +5,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from miro.ablation import evaluate_on_dataset, variant_summary
-from miro.dataset import load_fovs
-from miro.io import write_csv_atomic
+from miro.core.checkpoint import load_checkpoint
+from miro.data.fovs import load_fovs
+from miro.data.split import read_split
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
-from miro.split import read_split
-from miro.train import load_checkpoint
+from miro.studies.ablations import evaluate_on_dataset, variant_summary
 
 with script_logging(snakemake.log[0]) as log:
     settings, wildcards = snakemake.params.settings, snakemake.wildcards
-    model, payload = load_checkpoint(snakemake.input.model)
+    checkpoint = load_checkpoint(snakemake.input.model)
+    model = checkpoint.model
     split = read_split(snakemake.input.split)
     tuning = load_fovs(snakemake.input.fovs, split[settings["dbscan"]["tuning_fovs"]])
     test = load_fovs(snakemake.input.fovs, split["test"])
     evaluation = evaluate_on_dataset(
         model,
-        payload["graph"]["radius"],
+        checkpoint.radius,
         tuning,
         test,
         settings["dbscan"],
@@ -31,7 +32,7 @@ with script_logging(snakemake.log[0]) as log:
         study_name=f"{wildcards.ds}-w{wildcards.width}_a{wildcards.alpha}_b{wildcards.beta}",
         device=snakemake.params.device,
     )
-    summary = variant_summary(evaluation, payload)
+    summary = variant_summary(evaluation, checkpoint)
     log.info("%d test FOVs: %s", len(test), summary)
     write_csv_atomic(evaluation.metrics, snakemake.output.metrics)
     write_csv_atomic(evaluation.trials, snakemake.output.trials)

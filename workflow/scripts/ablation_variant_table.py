@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from miro.ablation import variant_table, write_variant_table
 from miro.runlog import script_logging
+from miro.studies.ablations import variant_table, write_variant_table
 
 with script_logging(snakemake.log[0]) as log:
     summaries = [pd.read_csv(path).to_dict("records")[0] for path in snakemake.input]

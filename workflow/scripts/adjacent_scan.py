@@ -4,20 +4,21 @@ configured distance (paper Fig. 4a), with the dataset's model and DBSCAN paramet
 import json
 from pathlib import Path
 
-from miro.adjacent import jaccard_scan, summarise
-from miro.io import write_csv_atomic
+from miro.core.checkpoint import load_checkpoint
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
-from miro.train import load_checkpoint
+from miro.studies.adjacent import jaccard_scan, summarise
 
 with script_logging(snakemake.log[0]) as log:
-    model, meta = load_checkpoint(snakemake.input.model)
+    checkpoint = load_checkpoint(snakemake.input.model)
+    model = checkpoint.model
     dbscan = {
         method: json.loads(Path(path).read_text())
         for method, path in zip(snakemake.params.methods, snakemake.input.params, strict=True)
     }
     scan = jaccard_scan(
         model,
-        meta["graph"]["radius"],
+        checkpoint.radius,
         snakemake.params.settings["params"],
         snakemake.params.distances,
         snakemake.params.n_fovs,

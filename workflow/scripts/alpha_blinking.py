@@ -3,9 +3,9 @@ line per loss weight alpha (Supp. Fig. 3)."""
 
 import pandas as pd
 
-from miro.ablation import ALPHA_BLINKING_COLUMNS, collect_runs, plot_alpha_blinking
-from miro.io import write_csv_atomic
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
+from miro.studies.ablations import ALPHA_BLINKING_COLUMNS, collect_runs, plot_alpha_blinking
 
 with script_logging(snakemake.log[0]) as log:
     runs = collect_runs([pd.read_csv(path) for path in snakemake.input], ALPHA_BLINKING_COLUMNS)

@@ -4,8 +4,8 @@ DBSCAN and plain DBSCAN on one localization file: labels, cluster tables, map, h
 import json
 from pathlib import Path
 
-from miro.apply import apply_to_file, simulate_acquisition
-from miro.io import write_csv_atomic
+from miro.applications.apply import apply_to_file, simulate_acquisition
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:

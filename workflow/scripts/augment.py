@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from miro.augment import augment_graphs, save_graphs, settings_for_dataset
-from miro.dataset import load_fovs
+from miro.data.augment import augment_graphs, save_graphs, settings_for_dataset
+from miro.data.fovs import load_fovs
+from miro.data.split import read_split
 from miro.runlog import script_logging
-from miro.split import read_split
 
 with script_logging(snakemake.log[0]) as log:
     settings = snakemake.params.settings

@@ -1,17 +1,18 @@
 """Rule classify_shapes: shape class of every predicted MIRO cluster on the test FOVs, and the
 confusion matrix with per-class F1 over the true-positive cluster pairs (paper Fig. 3)."""
 
-from miro.classify import classify_fovs, confusion_table, macro_f1
-from miro.dataset import load_fovs, read_per_fov, write_per_fov
-from miro.io import write_csv_atomic
+from miro.core.checkpoint import load_checkpoint
+from miro.core.squeeze import squeeze_many
+from miro.data.fovs import load_fovs, read_per_fov, write_per_fov
+from miro.data.split import read_split
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
-from miro.split import read_split
-from miro.train import load_checkpoint
-from miro.transform import squeeze_many
+from miro.studies.shapes import classify_fovs, confusion_table, macro_f1
 
 with script_logging(snakemake.log[0]) as log:
     names = snakemake.params.names
-    model, meta = load_checkpoint(snakemake.input.model)
+    checkpoint = load_checkpoint(snakemake.input.model)
+    model = checkpoint.model
     if model.num_classes != len(names) + 1:
         raise ValueError(
             f"{snakemake.input.model}: class head with {model.num_classes} outputs, expected "
@@ -19,7 +20,7 @@ with script_logging(snakemake.log[0]) as log:
         )
     fovs = load_fovs(snakemake.input.fovs, read_split(snakemake.input.split)["test"])
     coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
-    results = squeeze_many(model, coords, meta["graph"]["radius"], device=snakemake.params.device)
+    results = squeeze_many(model, coords, checkpoint.radius, device=snakemake.params.device)
     probs = {fov: r.class_probs for fov, r in zip(fovs, results, strict=True)}
     labels = read_per_fov(snakemake.input.labels, ["label"])
     classes, pairs = classify_fovs(fovs, labels, probs)

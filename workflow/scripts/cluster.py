@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from miro.cluster import dbscan_labels
-from miro.dataset import load_fovs, read_per_fov, write_per_fov
+from miro.data.fovs import load_fovs, read_per_fov, write_per_fov
+from miro.evaluation.dbscan import dbscan_labels
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:

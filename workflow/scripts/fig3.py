@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from miro.dataset import load_fovs, read_per_fov
-from miro.experiment_plots import fig3
+from miro.data.fovs import load_fovs, read_per_fov
+from miro.data.split import read_split
+from miro.evaluation.stats import paired_tests
+from miro.outputs.study_figures import fig3
 from miro.runlog import script_logging
-from miro.split import read_split
-from miro.stats import paired_tests
 
 with script_logging(snakemake.log[0]) as log:
     ds = snakemake.wildcards.ds

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from miro.experiment_plots import fig4a
+from miro.outputs.study_figures import fig4a
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:

@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from miro.dataset import load_fovs, read_per_fov
-from miro.experiment_plots import fig5
-from miro.multiscale import level_dataset, truth
+from miro.data.fovs import load_fovs, read_per_fov
+from miro.data.split import read_split
+from miro.outputs.study_figures import fig5
 from miro.runlog import script_logging
-from miro.split import read_split
+from miro.studies.multiscale import level_dataset, truth
 
 with script_logging(snakemake.log[0]) as log:
     ds = snakemake.wildcards.ds

@@ -3,7 +3,7 @@
 import tempfile
 from pathlib import Path
 
-from miro.published import (
+from miro.applications.published import (
     PUBLISHED_COMMIT,
     PUBLISHED_REPO,
     checkpoint_path,

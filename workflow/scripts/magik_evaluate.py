@@ -1,11 +1,11 @@
 """Rule magik_evaluate: MAGIK-S labels and per-FOV metrics on a dataset's test FOVs."""
 
-from miro.dataset import load_fovs
-from miro.io import write_csv_atomic
-from miro.magik import NAME, load_magik, predict_labels
-from miro.metrics import FovRecord, evaluate_fovs
+from miro.data.fovs import load_fovs
+from miro.data.split import read_split
+from miro.evaluation.metrics import FovRecord, evaluate_fovs
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
-from miro.split import read_split
+from miro.studies.magik import NAME, load_magik, predict_labels
 
 with script_logging(snakemake.log[0]) as log:
     model, payload = load_magik(snakemake.input.model)

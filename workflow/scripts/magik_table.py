@@ -2,17 +2,16 @@
 
 import pandas as pd
 
-from miro.magik import NAME, comparison_table, load_magik, parameter_count, write_comparison
+from miro.core.checkpoint import load_checkpoint, parameter_count
 from miro.runlog import script_logging
-from miro.train import load_checkpoint
+from miro.studies.magik import NAME, comparison_table, load_magik, write_comparison
 
 with script_logging(snakemake.log[0]) as log:
     inputs, datasets = snakemake.input, snakemake.params.datasets
     metrics, costs = [], []
     for i, ds in enumerate(datasets):
         magik, payload = load_magik(inputs.magik_models[i])
-        miro, miro_payload = load_checkpoint(inputs.miro_models[i])
-        miro_seconds = [row["seconds"] for row in miro_payload.get("history", [])]
+        miro = load_checkpoint(inputs.miro_models[i])
         costs += [
             {
                 "dataset": ds,
@@ -23,8 +22,8 @@ with script_logging(snakemake.log[0]) as log:
             {
                 "dataset": ds,
                 "method": "MIRO",
-                "parameters": parameter_count(miro),
-                "train_seconds": sum(miro_seconds) if miro_seconds else float("nan"),
+                "parameters": parameter_count(miro.model),
+                "train_seconds": miro.train_seconds if miro.history else float("nan"),
             },
         ]
         metrics += [pd.read_csv(inputs.magik_metrics[i]), pd.read_csv(inputs.miro_metrics[i])]

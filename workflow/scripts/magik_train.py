@@ -1,9 +1,9 @@
 """Rule magik_train: both MAGIK-S stages on a dataset's augmented graphs (Supp. Table 6)."""
 
-from miro.augment import load_graphs
-from miro.io import write_csv_atomic
-from miro.magik import MagikConfig, losses_table, save_magik, train_magik
+from miro.data.augment import load_graphs
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
+from miro.studies.magik import MagikConfig, losses_table, save_magik, train_magik
 
 with script_logging(snakemake.log[0]) as log:
     graphs = [g for path in snakemake.input.graphs for g in load_graphs(path)]

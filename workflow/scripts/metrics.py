@@ -1,10 +1,10 @@
 """Rule metrics: per-FOV metrics of every method on the test FOVs (long table)."""
 
-from miro.dataset import load_fovs, read_per_fov
-from miro.io import write_csv_atomic
-from miro.metrics import FovRecord, evaluate_fovs
+from miro.data.fovs import load_fovs, read_per_fov
+from miro.data.split import read_split
+from miro.evaluation.metrics import FovRecord, evaluate_fovs
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
-from miro.split import read_split
 
 with script_logging(snakemake.log[0]) as log:
     test = read_split(snakemake.input.split)["test"]

@@ -4,12 +4,12 @@ that level's ground truth on the tuning FOVs."""
 import json
 from pathlib import Path
 
-from miro.dataset import load_fovs, read_per_fov
-from miro.io import atomic_path, write_csv_atomic
-from miro.multiscale import truth
-from miro.optimise import optimise_with_settings
+from miro.data.fovs import load_fovs, read_per_fov
+from miro.data.split import read_split
+from miro.evaluation.tuning import optimise_with_settings
+from miro.files import atomic_path, write_csv_atomic
 from miro.runlog import script_logging
-from miro.split import read_split
+from miro.studies.multiscale import truth
 
 with script_logging(snakemake.log[0]) as log:
     dbscan, level = snakemake.params.settings["dbscan"], snakemake.wildcards.level

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from miro.dataset import load_fovs, read_per_fov, write_per_fov
-from miro.io import write_csv_atomic
-from miro.multiscale import evaluate_level
+from miro.data.fovs import load_fovs, read_per_fov, write_per_fov
+from miro.data.split import read_split
+from miro.evaluation.stats import paired_tests
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
-from miro.split import read_split
-from miro.stats import paired_tests
+from miro.studies.multiscale import evaluate_level
 
 with script_logging(snakemake.log[0]) as log:
     ds, levels, methods = snakemake.wildcards.ds, snakemake.params.levels, snakemake.params.methods

@@ -1,14 +1,15 @@
 """Rule multiscale_squeeze: every FOV squeezed at the spot step (k* - 1) and the ring step
 (last), from one trained multiscale MIRO."""
 
-from miro.dataset import load_fovs, write_per_fov
-from miro.multiscale import squeeze_levels
+from miro.core.checkpoint import load_checkpoint
+from miro.data.fovs import load_fovs, write_per_fov
 from miro.runlog import script_logging
-from miro.train import load_checkpoint
+from miro.studies.multiscale import squeeze_levels
 
 with script_logging(snakemake.log[0]) as log:
-    model, meta = load_checkpoint(snakemake.input.model)
-    k_star = meta.get("train", {}).get("k_star")
+    checkpoint = load_checkpoint(snakemake.input.model)
+    model = checkpoint.model
+    k_star = checkpoint.k_star
     if k_star is None:
         raise ValueError(
             f"{snakemake.input.model}: not a multiscale model (trained without k_star)"
@@ -16,7 +17,7 @@ with script_logging(snakemake.log[0]) as log:
     fovs = load_fovs(snakemake.input.fovs)
     coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
     levels = squeeze_levels(
-        model, coords, meta["graph"]["radius"], k_star, device=snakemake.params.device
+        model, coords, checkpoint.radius, k_star, device=snakemake.params.device
     )
     for level, path in zip(snakemake.params.levels, snakemake.output, strict=True):
         write_per_fov(dict(zip(fovs, levels[level], strict=True)), ["x", "y"], path)

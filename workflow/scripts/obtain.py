@@ -3,10 +3,10 @@
 import tempfile
 from pathlib import Path
 
-from miro.benchmark import fetch_folder, fov_number, load_manifest
-from miro.dataset import publish_dir, write_fov_dir
+from miro.data.benchmark import fetch_folder, fov_number, load_manifest
+from miro.data.fovs import publish_dir, write_fov_dir
+from miro.data.simulate import simulate_dataset, write_fov_csv
 from miro.runlog import script_logging
-from miro.simulate import simulate_dataset, write_fov_csv
 
 
 def main(settings: dict, benchmark: dict, manifest: Path, seed: int, out_dir: Path, log) -> None:

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from miro.dataset import load_fovs, read_per_fov
-from miro.io import atomic_path
-from miro.optimise import optimise_with_settings
+from miro.data.fovs import load_fovs, read_per_fov
+from miro.data.split import read_split
+from miro.evaluation.tuning import optimise_with_settings
+from miro.files import atomic_path
 from miro.runlog import script_logging
-from miro.split import read_split
 
 with script_logging(snakemake.log[0]) as log:
     settings, method = snakemake.params.settings, snakemake.wildcards.method

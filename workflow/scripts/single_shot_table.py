@@ -2,8 +2,8 @@
 
 import pandas as pd
 
+from miro.outputs.tables import SINGLE_SHOT_TITLE, table1, write_table1
 from miro.runlog import script_logging
-from miro.tables import SINGLE_SHOT_TITLE, table1, write_table1
 
 with script_logging(snakemake.log[0]) as log:
     out = snakemake.output

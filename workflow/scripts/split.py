@@ -1,8 +1,8 @@
 """Rule split: training / test FOVs of a dataset (the paper's FOVs for benchmark folders)."""
 
-from miro.dataset import fov_index
+from miro.data.fovs import fov_index
+from miro.data.split import split_fovs, write_split
 from miro.runlog import script_logging
-from miro.split import split_fovs, write_split
 
 with script_logging(snakemake.log[0]) as log:
     settings = snakemake.params.settings

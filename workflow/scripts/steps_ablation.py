@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from miro.ablation import STEPS_COLUMNS, collect_runs, plot_steps_ablation
-from miro.io import write_csv_atomic
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
+from miro.studies.ablations import STEPS_COLUMNS, collect_runs, plot_steps_ablation
 
 with script_logging(snakemake.log[0]) as log:
     steps = collect_runs([pd.read_csv(path) for path in snakemake.input], STEPS_COLUMNS)

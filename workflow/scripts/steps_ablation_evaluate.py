@@ -2,24 +2,25 @@
 
 import pandas as pd
 
-from miro.ablation import depth_ablation_metrics
-from miro.dataset import load_fovs
-from miro.io import write_csv_atomic
+from miro.core.checkpoint import load_checkpoint
+from miro.data.fovs import load_fovs
+from miro.data.split import read_split
+from miro.files import write_csv_atomic
 from miro.runlog import script_logging
-from miro.split import read_split
-from miro.train import load_checkpoint
+from miro.studies.ablations import depth_ablation_metrics
 
 with script_logging(snakemake.log[0]) as log:
-    model, payload = load_checkpoint(snakemake.input.model)
+    checkpoint = load_checkpoint(snakemake.input.model)
+    model = checkpoint.model
     test = load_fovs(snakemake.input.fovs, read_split(snakemake.input.split)["test"])
     metrics = depth_ablation_metrics(
-        model, list(test.values()), payload["graph"]["radius"], device=snakemake.params.device
+        model, list(test.values()), checkpoint.radius, device=snakemake.params.device
     )
     row = {
-        "architecture": payload["architecture"],
-        "alpha": payload["train"]["alpha"],
-        "depth": payload["model"]["steps"],
-        "repeat": payload["train"]["seed"],
+        "architecture": checkpoint.architecture,
+        "alpha": checkpoint.train["alpha"],
+        "depth": model.steps,
+        "repeat": checkpoint.train["seed"],
         **metrics,
     }
     log.info("%d test FOVs: %s", len(test), row)

@@ -2,9 +2,8 @@
 
 import pandas as pd
 
-from miro.runlog import script_logging
-from miro.stats import paired_tests
-from miro.tables import (
+from miro.evaluation.stats import paired_tests
+from miro.outputs.tables import (
     SCORECARD_COLUMNS,
     read_paper_table1,
     scorecard,
@@ -13,6 +12,7 @@ from miro.tables import (
     write_stats,
     write_table1,
 )
+from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
     out, preset = snakemake.output, snakemake.params.preset

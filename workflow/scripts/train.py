@@ -4,11 +4,11 @@
 import shutil
 from pathlib import Path
 
-from miro.augment import load_graphs
-from miro.dataset import load_fovs
+from miro.core.training import config_from_settings, train
+from miro.data.augment import load_graphs
+from miro.data.fovs import load_fovs
+from miro.data.split import read_split
 from miro.runlog import script_logging
-from miro.split import read_split
-from miro.train import config_from_settings, train
 
 with script_logging(snakemake.log[0]) as log:
     graphs = [g for path in snakemake.input.graphs for g in load_graphs(path)]

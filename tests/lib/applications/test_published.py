@@ -1,0 +1,248 @@
+"""Tests for miro.applications.published: importing the authors' checkpoints reproduces their
+forward pass."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+from collections import OrderedDict
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from miro.applications.published import (
+    PublishedError,
+    checkpoint_path,
+    convert_published,
+    fetch_published,
+    load_manifest,
+    load_published,
+)
+from miro.core.checkpoint import load_checkpoint
+from miro.core.graph import fov_graph
+from miro.data.benchmark import FOLDERS, ChecksumError
+
+PATH = "benchmark/models/model_scenario_8.pt"
+NODE_ENC = "model.encoder.0.blocks.0.layer"
+EDGE_ENC = "model.encoder.1.blocks.0.layer"
+NODE_COMB = "model.backbone.layer.0.0.blocks.0.layer"
+EDGE_COMB = "model.backbone.layer.0.1.blocks.0.layer"
+MESSAGE = "model.backbone.layer.1.blocks.0.transform.layer"
+UPDATE = "model.backbone.layer.1.blocks.0.update.blocks.0.layer"
+HEAD = "model.backbone.head.blocks.0.layer"
+
+
+def published_weights(width: int, seed: int = 0) -> OrderedDict[str, torch.Tensor]:
+    """Random weights with the published key names, order and (out, in) shapes."""
+    sizes = [  # (layer, out, in), spec README "Model"
+        (NODE_ENC, width, 5),
+        (EDGE_ENC, width, 3),
+        (NODE_COMB, width, 2 * width),
+        (EDGE_COMB, width, 2 * width),
+        (MESSAGE, width, 3 * width),
+        (UPDATE, width, width),
+        (HEAD, 2, width),
+    ]
+    gen = torch.Generator().manual_seed(seed)
+    weights = OrderedDict()
+    for layer, n_out, n_in in sizes:
+        bound = n_in**-0.5  # nn.Linear's initial scale keeps 12 steps of activations moderate
+        weights[f"{layer}.weight"] = (torch.rand(n_out, n_in, generator=gen) * 2 - 1) * bound
+        weights[f"{layer}.bias"] = (torch.rand(n_out, generator=gen) * 2 - 1) * bound
+    return weights
+
+
+def published_forward(p, x, edge_index, edge_attr, steps: int) -> torch.Tensor:
+    """The published MIRO block written out with the published key names (spec "Model")."""
+
+    def linear(layer, inputs):
+        return inputs @ p[f"{layer}.weight"].T + p[f"{layer}.bias"]
+
+    sender, receiver = edge_index
+    v_enc, e_enc = linear(NODE_ENC, x), linear(EDGE_ENC, edge_attr)
+    u, f = torch.zeros_like(v_enc), torch.zeros_like(e_enc)
+    displacements = []
+    for _ in range(steps):
+        h = linear(NODE_COMB, torch.cat([u, v_enc], dim=1))
+        e = linear(EDGE_COMB, torch.cat([f, e_enc], dim=1))
+        f = torch.relu(linear(MESSAGE, torch.cat([h[sender], h[receiver], e], dim=1)))
+        u = torch.relu(linear(UPDATE, torch.zeros_like(u).index_add(0, receiver, f)))
+        displacements.append(linear(HEAD, u))
+    return torch.stack(displacements)
+
+
+def save_published(weights, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(weights, path)
+    return path
+
+
+def manifest_for(tmp_path: Path, file: Path, path_in_repo: str = PATH) -> pd.DataFrame:
+    """A one-row manifest TSV for ``file`` (written, then read back through load_manifest)."""
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    tsv = tmp_path / "manifest.tsv"
+    tsv.write_text(f"path\tbytes\tsha256\n{path_in_repo}\t{file.stat().st_size}\t{digest}\n")
+    return load_manifest(tsv)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def small(tmp_path):
+    """A width-16 published-layout checkpoint in a local folder, with its manifest."""
+    file = save_published(published_weights(16), tmp_path / "local" / "model_scenario_8.pt")
+    return file, manifest_for(tmp_path, file)
+
+
+def test_checkpoint_paths_cover_every_benchmark_folder(repo_root):
+    manifest = load_manifest(repo_root / "resources" / "published_checkpoints.tsv")
+    assert checkpoint_path("Ground Truth - Scenario 8") == PATH
+    assert checkpoint_path("Multiple Blinking - Scenario 10") == (
+        "benchmark/models/model_scenario_10_blinking.pt"
+    )
+    paths = {checkpoint_path(folder) for folder in FOLDERS}
+    assert len(paths) == len(FOLDERS)
+    assert paths <= set(manifest["path"])
+    for folder in ("Ground Truth - Scenario 1", "C-shaped", None):
+        with pytest.raises(ValueError, match="no published MIRO model"):
+            checkpoint_path(folder)
+
+
+def test_imported_model_equals_published_forward(tmp_path, benchmark_dir):
+    frame = pd.read_csv(benchmark_dir / "Ground Truth - Scenario 8" / "diffden_MoleculeList_1.csv")
+    graph = fov_graph(frame[["x", "y"]].to_numpy(), 0.2)[0]
+    weights = published_weights(256)
+    local = save_published(weights, tmp_path / "copy" / "model_scenario_8.pt")
+    manifest = manifest_for(tmp_path, local)
+
+    raw = fetch_published(PATH, tmp_path / "raw.pt", manifest=manifest, local_file=local)
+    info = {"repo": "DeepTrackAI/MIRO", "commit": "c0ffee", "path": PATH}
+    convert_published(raw, tmp_path / "published.pt", steps=12, radius=0.2, source_info=info)
+    checkpoint = load_checkpoint(tmp_path / "published.pt")
+    model = checkpoint.model
+
+    assert checkpoint.train == {"source": "published", **info, "sha256": manifest["sha256"][0]}
+    assert checkpoint.radius == 0.2
+    assert (model.width, model.steps, model.num_classes) == (256, 12, 0)
+    assert sum(p.numel() for p in model.parameters()) == 528_386
+    with torch.no_grad():
+        ours = model(graph.x, graph.edge_index, graph.edge_attr).displacements
+        reference = published_forward(weights, graph.x, graph.edge_index, graph.edge_attr, 12)
+    assert ours.shape == (12, graph.num_nodes, 2)
+    assert reference.abs().max() > 1e-3  # the comparison is not between two near-zero outputs
+    torch.testing.assert_close(ours, reference, rtol=0, atol=1e-5)
+
+
+def test_loading_does_not_draw_random_numbers(small):
+    state = torch.get_rng_state()
+    load_published(small[0], steps=3)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_download_from_a_server_with_the_repository_layout(tmp_path, small):
+    file, manifest = small
+    served = tmp_path / "served" / PATH
+    served.parent.mkdir(parents=True)
+    served.write_bytes(file.read_bytes())
+    handler = partial(QuietHandler, directory=str(tmp_path / "served"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        got = fetch_published(PATH, tmp_path / "dl.pt", manifest=manifest, base_url=url, retries=0)
+        assert got.read_bytes() == file.read_bytes()
+        assert load_published(got, steps=2).width == 16
+        served.write_bytes(served.read_bytes()[:-1])  # truncated upstream file
+        with pytest.raises(ChecksumError, match=PATH):
+            fetch_published(PATH, tmp_path / "bad.pt", manifest=manifest, base_url=url, retries=0)
+        assert not (tmp_path / "bad.pt").exists()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_offline_download_says_to_use_a_local_copy(tmp_path, small):
+    url = closed_port_url()
+    with pytest.raises(PublishedError, match="published_file") as err:
+        fetch_published(PATH, tmp_path / "dl.pt", manifest=small[1], base_url=url, retries=0)
+    assert f"{url}/{PATH}" in str(err.value)
+    assert not (tmp_path / "dl.pt").exists()
+
+
+def test_local_copy_is_verified(tmp_path, small):
+    file, manifest = small
+    data = bytearray(file.read_bytes())
+    data[len(data) // 2] ^= 0x01  # same size, other sha256
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(ChecksumError, match=r"corrupt\.pt"):
+        fetch_published(PATH, tmp_path / "out.pt", manifest=manifest, local_file=corrupt)
+    with pytest.raises(PublishedError, match=r"missing\.pt"):
+        fetch_published(PATH, tmp_path / "out.pt", manifest=manifest, local_file="missing.pt")
+    with pytest.raises(PublishedError, match="not listed"):
+        fetch_published("other.pt", tmp_path / "out.pt", manifest=manifest, local_file=file)
+    assert not (tmp_path / "out.pt").exists()
+
+
+def _drop(w):
+    del w[f"{HEAD}.bias"]
+
+
+def _add(w):
+    w["model.backbone.classifier.blocks.0.layer.weight"] = torch.zeros(3, 16)
+
+
+def _reshape(w):
+    w[f"{MESSAGE}.weight"] = w[f"{MESSAGE}.weight"][:, :-1]
+
+
+def _nan(w):
+    w[f"{UPDATE}.bias"][3] = float("nan")
+
+
+def _integer(w):
+    w[f"{EDGE_ENC}.weight"] = w[f"{EDGE_ENC}.weight"].to(torch.int32)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_drop, rf"missing \['{HEAD}.bias'\]"),
+        (_add, r"not supported yet.*unexpected keys \['model.backbone.classifier"),
+        (_reshape, rf"{MESSAGE}.weight has shape \(16, 47\), expected \(16, 48\)"),
+        (_nan, rf"{UPDATE}.bias has non-finite values"),
+        (_integer, rf"{EDGE_ENC}.weight must be a float tensor"),
+    ],
+)
+def test_invalid_checkpoints_name_the_file_and_the_problem(tmp_path, edit, message):
+    weights = published_weights(16)
+    edit(weights)
+    path = save_published(weights, tmp_path / "edited.pt")
+    with pytest.raises(ValueError, match=message) as err:
+        convert_published(path, tmp_path / "out.pt", steps=2, radius=0.2, source_info={})
+    assert str(path) in str(err.value)
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_unreadable_file_names_the_file(tmp_path):
+    path = tmp_path / "garbage.pt"
+    path.write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match=r"garbage\.pt: not a readable published checkpoint"):
+        load_published(path, steps=2)

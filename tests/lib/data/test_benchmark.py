@@ -1,0 +1,274 @@
+import shutil
+import socket
+import threading
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+import pandas as pd
+import pytest
+
+from miro.data.benchmark import (
+    FOLDERS,
+    BenchmarkError,
+    ChecksumError,
+    fetch_folder,
+    fov_number,
+    list_fovs,
+    load_manifest,
+    sha256sum,
+    verify_file,
+)
+
+FOLDER = "Ground Truth - Scenario 5"
+FAST = {"retries": 2, "backoff": 0.001, "timeout": 5.0, "progress": False}
+
+
+class RecordingHandler(SimpleHTTPRequestHandler):
+    """Static files; records each request path and answers 503 while ``server.failures`` > 0."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.server.requests.append(unquote(self.path))
+        if self.server.failures > 0:
+            self.server.failures -= 1
+            self.send_error(503)
+            return
+        super().do_GET()
+
+
+@dataclass
+class Upstream:
+    root: Path  # served folder with the upstream layout
+    url: str
+    server: ThreadingHTTPServer
+    manifest: pd.DataFrame  # rows of the served files only
+
+    def served(self, name: str) -> Path:
+        return self.root / FOLDER / name
+
+    def requests_for(self, name: str) -> int:
+        return self.server.requests.count(f"/{FOLDER}/{name}")
+
+
+@pytest.fixture(scope="module")
+def manifest(repo_root):
+    return load_manifest(repo_root / "resources" / "benchmark_manifest.tsv")
+
+
+@pytest.fixture
+def upstream(tmp_path, benchmark_dir, manifest):
+    """Three files of one benchmark folder, served over real HTTP on a free local port."""
+    files = sorted((benchmark_dir / FOLDER).glob("*.csv"))[:3]
+    (tmp_path / "served" / FOLDER).mkdir(parents=True)
+    for f in files:
+        shutil.copy(f, tmp_path / "served" / FOLDER / f.name)
+    rows = manifest[(manifest["folder"] == FOLDER) & manifest["file"].isin([f.name for f in files])]
+    assert len(rows) == 3
+    handler = partial(RecordingHandler, directory=str(tmp_path / "served"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.requests, server.failures = [], 0
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield Upstream(tmp_path / "served", f"http://127.0.0.1:{server.server_port}", server, rows)
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def fetch(upstream: Upstream, dest: Path, **kwargs) -> list[Path]:
+    """fetch_folder of the served files from the test server (or ``local_dir``), fast retries."""
+    kwargs = {"manifest": upstream.manifest, "base_url": upstream.url, **FAST, **kwargs}
+    return fetch_folder(FOLDER, dest, **kwargs)
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def corrupt(path: Path) -> None:
+    """Flip one byte, keeping the size, so only the sha256 can tell."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_download_verifies_and_skips_present_files(tmp_path, upstream):
+    dest = tmp_path / "dest"
+    paths = fetch(upstream, dest)
+    assert [p.parent for p in paths] == [dest / FOLDER] * 3
+    assert [fov_number(p) for p in paths] == sorted(fov_number(p) for p in paths)
+    expected = upstream.manifest.set_index("file")
+    for path in paths:
+        assert verify_file(path, expected.at[path.name, "bytes"], expected.at[path.name, "sha256"])
+        assert path.read_bytes() == upstream.served(path.name).read_bytes()
+    assert len(upstream.server.requests) == 3
+    assert sorted(p.name for p in (dest / FOLDER).iterdir()) == sorted(upstream.manifest["file"])
+    again = fetch(upstream, dest)
+    assert again == paths and len(upstream.server.requests) == 3  # nothing fetched twice
+
+
+def test_corrupted_download_fails_and_leaves_nothing(tmp_path, upstream):
+    name = upstream.manifest["file"].iloc[1]
+    row = upstream.manifest.iloc[1]
+    corrupt(upstream.served(name))
+    dest = tmp_path / "dest"
+    with pytest.raises(ChecksumError) as info:
+        fetch(upstream, dest)
+    message = str(info.value)
+    assert name in message and row["sha256"] in message
+    assert sha256sum(upstream.served(name)) in message  # expected vs got
+    assert upstream.requests_for(name) == FAST["retries"] + 1
+    assert name not in {p.name for p in (dest / FOLDER).iterdir()}
+    assert not [p for p in (dest / FOLDER).iterdir() if p.name.startswith(".")]
+
+
+def test_truncated_download_reports_sizes(tmp_path, upstream):
+    name, size = upstream.manifest[["file", "bytes"]].iloc[0]
+    upstream.served(name).write_bytes(upstream.served(name).read_bytes()[:100])
+    with pytest.raises(ChecksumError, match=f"{name}.*expected {size} bytes.*got 100 bytes"):
+        fetch(upstream, tmp_path)
+
+
+def test_truncated_existing_file_is_fetched_again(tmp_path, upstream):
+    paths = fetch(upstream, tmp_path)
+    good = paths[1].read_bytes()
+    paths[1].write_bytes(good[: len(good) // 2])
+    fetch(upstream, tmp_path)
+    assert paths[1].read_bytes() == good
+    assert upstream.requests_for(paths[1].name) == 2
+    assert upstream.requests_for(paths[0].name) == 1
+
+
+def test_server_errors_are_retried(tmp_path, upstream):
+    upstream.server.failures = FAST["retries"]
+    paths = fetch(upstream, tmp_path)
+    assert len(paths) == 3 and len(upstream.server.requests) == 3 + FAST["retries"]
+    upstream.server.failures = 100
+    with pytest.raises(BenchmarkError, match="503"):
+        fetch(upstream, tmp_path / "b")
+
+
+def test_missing_upstream_file_is_not_retried(tmp_path, upstream):
+    name = upstream.manifest["file"].iloc[0]
+    upstream.served(name).unlink()
+    with pytest.raises(BenchmarkError, match="404"):
+        fetch(upstream, tmp_path)
+    assert upstream.requests_for(name) == 1
+
+
+def test_offline_without_local_copy_says_what_to_set(tmp_path, manifest):
+    url = closed_port_url()
+    with pytest.raises(BenchmarkError) as info:
+        fetch_folder(FOLDER, tmp_path, manifest=manifest, base_url=url, **FAST)
+    message = str(info.value)
+    assert "benchmark.local_dir" in message
+    assert f"{url}/Ground%20Truth%20-%20Scenario%205/" in message
+    assert not (tmp_path / FOLDER).exists() or not any((tmp_path / FOLDER).iterdir())
+
+
+def test_local_copy_is_checked_and_copied(tmp_path, upstream):
+    dest = tmp_path / "dest"
+    paths = fetch(upstream, dest, local_dir=upstream.root, base_url="http://unused")
+    assert len(paths) == 3 and not upstream.server.requests
+    for path in paths:
+        assert not path.is_symlink()
+        assert path.read_bytes() == upstream.served(path.name).read_bytes()
+    name = paths[2].name
+    corrupt(upstream.served(name))
+    paths[2].unlink()
+    with pytest.raises(ChecksumError, match=f"{name} from {upstream.served(name)}.*expected"):
+        fetch(upstream, dest, local_dir=upstream.root)
+    assert not paths[2].exists()
+    upstream.served(name).unlink()
+    with pytest.raises(BenchmarkError, match=f"{name} is missing from the local benchmark copy"):
+        fetch(upstream, dest, local_dir=upstream.root)
+
+
+@pytest.mark.benchmark_data
+def test_shared_local_copy_matches_manifest(tmp_path, benchmark_dir, manifest):
+    for folder in sorted(p.name for p in benchmark_dir.iterdir() if p.name in FOLDERS):
+        paths = fetch_folder(folder, tmp_path, manifest=manifest, local_dir=benchmark_dir, **FAST)
+        assert list(list_fovs(tmp_path / folder).values()) == paths
+        assert [fov_number(p) for p in paths] == list(range(1, 51))
+
+
+def test_unknown_or_unlisted_folder(tmp_path, manifest):
+    with pytest.raises(
+        ValueError, match=r"unknown benchmark folder.*'Multiple Blinking - Scenario 10'"
+    ):
+        fetch_folder("Ground Truth - Scenario 1", tmp_path, manifest=manifest)
+    with pytest.raises(BenchmarkError, match="lists no files"):
+        fetch_folder(FOLDER, tmp_path, manifest=manifest[manifest["folder"] != FOLDER])
+
+
+def test_manifest_covers_every_folder_with_fovs_1_to_50(manifest):
+    assert len(manifest) == 900 and set(manifest["folder"]) == set(FOLDERS)
+    assert manifest["sha256"].str.fullmatch("[0-9a-f]{64}").all()
+    for folder, rows in manifest.groupby("folder"):
+        assert sorted(rows["file"].map(fov_number)) == list(range(1, 51)), folder
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [
+        ("diffden_DetectionList1.csv", 1),
+        ("highden_MoleculeList_12.csv", 12),
+        ("normal_80single_new_MoleculeList_7.csv", 7),
+        (Path("a/b3/normal_50_single_DetectionList_50.csv"), 50),
+    ],
+)
+def test_fov_number(name, number):
+    assert fov_number(name) == number
+
+
+def test_fov_number_without_integer():
+    with pytest.raises(ValueError, match="no FOV number"):
+        fov_number("molecules.csv")
+
+
+def test_list_fovs(tmp_path, benchmark_dir):
+    fovs = list_fovs(benchmark_dir / "Multiple Blinking - Scenario 8")
+    assert list(fovs) == list(range(1, 51))
+    assert all(fov_number(p) == n for n, p in fovs.items())
+    for name in ("a_2.csv", "a_10.csv", ".1234.tmp.a_3.csv", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    assert list(list_fovs(tmp_path)) == [2, 10]
+    (tmp_path / "b_10.csv").write_text("x")
+    with pytest.raises(BenchmarkError, match="FOV 10 appears twice"):
+        list_fovs(tmp_path)
+    with pytest.raises(BenchmarkError, match="no CSV files"):
+        list_fovs(tmp_path / "empty")
+
+
+def test_verify_file(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"x,y\n1,2\n")
+    digest = sha256sum(path)
+    assert verify_file(path, 8, digest)
+    assert not verify_file(path, 9, digest)
+    assert not verify_file(path, 8, "0" * 64)
+    assert not verify_file(tmp_path / "missing.csv", 8, digest)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("folder\tfile\tbytes\nA\ta.csv\t3\n", r"lacks columns \['sha256'\]"),
+        ("folder\tfile\tbytes\tsha256\nA\ta.csv\tmany\tab\n", "non-integer"),
+        ("folder\tfile\tbytes\tsha256\nA\ta.csv\t3\tab\nA\ta.csv\t3\tab\n", "listed twice"),
+        ("", "cannot read"),
+    ],
+)
+def test_bad_manifest(tmp_path, text, message):
+    path = tmp_path / "m.tsv"
+    path.write_text(text)
+    with pytest.raises(BenchmarkError, match=message):
+        load_manifest(path)

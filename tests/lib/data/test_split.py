@@ -1,0 +1,110 @@
+import json
+
+import pandas as pd
+import pytest
+
+from miro.data.benchmark import FOLDERS
+from miro.data.split import paper_train_fovs, read_split, split_fovs, write_split
+
+FOVS = range(1, 51)
+
+
+def test_random_split_is_seeded_partition():
+    split = split_fovs(FOVS, n_train=3, seed=7)
+    assert len(split["train"]) == 3 and len(split["test"]) == 47
+    assert sorted(split["train"] + split["test"]) == list(FOVS)
+    assert split["train"] == sorted(split["train"]) and split["test"] == sorted(split["test"])
+    assert split_fovs(reversed(FOVS), n_train=3, seed=7) == split
+    others = {tuple(split_fovs(FOVS, seed=s)["train"]) for s in range(10)}
+    assert len(others) > 1  # the seed matters
+
+
+def test_given_train_fovs_are_used(repo_root):
+    settings = repo_root / "resources" / "benchmark_settings.csv"
+    train = paper_train_fovs("Ground Truth - Scenario 2", settings)
+    assert train == [32, 19, 46]
+    split = split_fovs(FOVS, train_fovs=train, seed=123)
+    assert split["train"] == [19, 32, 46] and len(split["test"]) == 47
+
+
+def test_paper_train_fovs_for_every_folder(repo_root):
+    settings_csv = repo_root / "resources" / "benchmark_settings.csv"
+    settings = pd.read_csv(settings_csv)
+    assert set(settings["folder"]) == set(FOLDERS)
+    for folder in FOLDERS:
+        train = paper_train_fovs(folder, settings_csv)
+        assert len(set(train)) == 3 and all(1 <= n <= 50 for n in train)
+    assert paper_train_fovs("my own data", settings_csv) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_train": 0}, "n_train must be between 1 and"),
+        ({"n_train": 50}, "n_train must be between 1 and"),
+        ({"train_fovs": [1, 2, 51]}, r"training FOVs \[51\] are not among"),
+        ({"train_fovs": [1, 1, 2]}, "must be distinct"),
+        ({"train_fovs": []}, "at least one"),
+        ({"train_fovs": list(FOVS)}, "leave at least one"),
+    ],
+)
+def test_split_rejects_bad_requests(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        split_fovs(FOVS, **kwargs)
+
+
+def test_split_rejects_duplicate_fovs():
+    with pytest.raises(ValueError, match="distinct"):
+        split_fovs([1, 2, 2, 3])
+
+
+def test_paper_train_fovs_bad_settings(tmp_path):
+    with pytest.raises(ValueError, match="cannot read"):
+        paper_train_fovs("x", tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("folder,steps\nA,3\n")
+    with pytest.raises(ValueError, match="needs columns"):
+        paper_train_fovs("A", bad)
+    bad.write_text("folder,train_fovs\nA,1 two 3\n")
+    with pytest.raises(ValueError, match="space-separated integers"):
+        paper_train_fovs("A", bad)
+
+
+def test_write_read_round_trip(tmp_path):
+    split = split_fovs(FOVS, seed=3)
+    path = write_split(split, tmp_path / "out" / "split.json")
+    assert read_split(path) == split
+    assert json.loads(path.read_text()) == split
+    assert [p.name for p in path.parent.iterdir()] == ["split.json"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "cannot read"),
+        ('{"train": [1]}', "needs the keys"),
+        ('{"train": [], "test": [2]}', "'train' must be a non-empty list"),
+        ('{"train": [1, 1], "test": [2]}', "'train' must be a non-empty list of distinct"),
+        ('{"train": [1], "test": ["2"]}', "'test' must be a non-empty list"),
+        ('{"train": [1], "test": [true]}', "'test' must be a non-empty list"),
+        ('{"train": [1, 2], "test": [2, 3]}', r"FOVs \[2\] are in both"),
+        ("[1, 2]", "needs the keys"),
+    ],
+)
+def test_read_split_rejects_bad_files(tmp_path, content, message):
+    path = tmp_path / "split.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message) as info:
+        read_split(path)
+    assert str(path) in str(info.value)
+
+
+def test_read_missing_split(tmp_path):
+    with pytest.raises(ValueError, match="cannot read"):
+        read_split(tmp_path / "none.json")
+
+
+def test_write_split_refuses_bad_split_and_keeps_nothing(tmp_path):
+    with pytest.raises(ValueError, match="in both"):
+        write_split({"train": [1, 2], "test": [2]}, tmp_path / "s.json")
+    assert list(tmp_path.iterdir()) == []

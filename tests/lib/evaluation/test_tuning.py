@@ -1,0 +1,68 @@
+"""Optuna search of DBSCAN parameters: determinism, resuming, directions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from miro.evaluation.tuning import optimise_dbscan
+
+SEARCH = {"eps_range": (5.0, 80.0), "min_samples_range": (2, 15)}
+
+
+def _fov(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ten 15 nm clusters of 20 localizations over 200 uniform background localizations."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(100, 1900, (10, 2))
+    clustered = np.concatenate([c + rng.normal(0, 15, (20, 2)) for c in centres])
+    coords = np.vstack([rng.uniform(0, 2000, (200, 2)), clustered])
+    return coords, np.r_[np.zeros(200, dtype=int), np.repeat(np.arange(1, 11), 20)]
+
+
+FOVS = [_fov(0), _fov(1)]
+
+
+def test_same_seed_same_trials_and_best_is_best():
+    best, trials = optimise_dbscan(FOVS, **SEARCH, n_trials=8, seed=3)
+    again_best, again = optimise_dbscan(FOVS, **SEARCH, n_trials=8, seed=3)
+    pd.testing.assert_frame_equal(trials, again)
+    assert best == again_best
+    assert list(trials.columns) == ["number", "value", "eps", "min_samples", "state"]
+    assert len(trials) == 8 and (trials["state"] == "COMPLETE").all()
+    top = trials.loc[trials["value"].idxmax()]
+    assert best == {"eps": top["eps"], "min_samples": top["min_samples"]}
+    assert trials["eps"].between(*SEARCH["eps_range"]).all()
+    assert trials["min_samples"].between(*SEARCH["min_samples_range"]).all()
+    assert trials["value"].max() > 0.5  # clusters this clear are found
+    other = optimise_dbscan(FOVS, **SEARCH, n_trials=8, seed=4)[1]
+    assert not other["eps"].equals(trials["eps"])
+
+
+def test_resume_runs_only_missing_trials(tmp_path):
+    storage = tmp_path / "optuna" / "dbscan.db"
+    first = optimise_dbscan(FOVS, **SEARCH, n_trials=4, seed=0, storage_path=storage)[1]
+    resumed = optimise_dbscan(FOVS, **SEARCH, n_trials=6, seed=0, storage_path=storage)[1]
+    assert storage.is_file() and len(resumed) == 6
+    pd.testing.assert_frame_equal(resumed.iloc[:4], first)
+    unchanged = optimise_dbscan(FOVS, **SEARCH, n_trials=6, seed=0, storage_path=storage)[1]
+    pd.testing.assert_frame_equal(unchanged, resumed)
+    other = optimise_dbscan(
+        FOVS, **SEARCH, n_trials=2, seed=0, storage_path=storage, study_name="b"
+    )
+    assert len(other[1]) == 2
+
+
+def test_error_metric_is_minimised():
+    best, trials = optimise_dbscan(FOVS, **SEARCH, n_trials=5, seed=1, objective="RMSRE_N")
+    top = trials.loc[trials["value"].idxmin()]
+    assert best == {"eps": top["eps"], "min_samples": top["min_samples"]}
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="unknown objective"):
+        optimise_dbscan(FOVS, **SEARCH, n_trials=1, seed=0, objective="F1")
+    with pytest.raises(ValueError, match="eps_range"):
+        optimise_dbscan(FOVS, eps_range=(10, 5), min_samples_range=(2, 3), n_trials=1, seed=0)
+    with pytest.raises(ValueError, match="no tuning FOVs"):
+        optimise_dbscan([], **SEARCH, n_trials=1, seed=0)

@@ -1,0 +1,234 @@
+"""Tests for miro.outputs.tables: Table 1, the scorecard against the paper, the statistics table."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from miro.evaluation.stats import paired_tests
+from miro.outputs.tables import (
+    METHODS,
+    PUBLISHED_CONVENTION,
+    SINGLE_SHOT_TITLE,
+    STATS_COLUMNS,
+    TABLE1_COLUMNS,
+    TABLE1_METRICS,
+    TABLE1_TITLE,
+    format_pm,
+    read_paper_table1,
+    scorecard,
+    table1,
+    write_scorecard,
+    write_stats,
+    write_table1,
+)
+
+PAPER_DATASET = "Multiple Blinking - Scenario 8"
+OTHER_DATASET = "toy_rings"
+
+
+@pytest.fixture
+def long_df() -> pd.DataFrame:
+    """Two datasets (one reported by the paper), 6 FOVs, both methods, all metrics, in an
+    order (DBSCAN first) that the table must not follow."""
+    rng = np.random.default_rng(7)
+    rows = [
+        {"dataset": d, "fov": f, "method": m, "metric": k, "value": rng.uniform(0, 3)}
+        for d in (OTHER_DATASET, PAPER_DATASET)
+        for m in ("DBSCAN", "MIRO")
+        for f in (4, 9, 15, 16, 23, 42)
+        for k in TABLE1_COLUMNS
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def paper_csv(repo_root):
+    return repo_root / "resources" / "paper_table1.csv"
+
+
+def _values(long_df, dataset, method, metric) -> list[float]:
+    sel = (
+        (long_df["dataset"] == dataset)
+        & (long_df["method"] == method)
+        & (long_df["metric"] == metric)
+    )
+    return list(long_df.loc[sel, "value"])
+
+
+def test_table1_rows_and_columns_in_paper_order(long_df):
+    t = table1(long_df)
+    assert list(zip(t["dataset"], t["method"], strict=True)) == [
+        (OTHER_DATASET, "MIRO"),
+        (OTHER_DATASET, "DBSCAN"),
+        (PAPER_DATASET, "MIRO"),
+        (PAPER_DATASET, "DBSCAN"),
+    ]
+    expected = ["dataset", "method", "n"]
+    for metric in (*TABLE1_METRICS, "RMSE_xy_published"):
+        expected += [metric, f"{metric}_sd"]
+    assert list(t.columns) == expected
+    assert list(TABLE1_METRICS)[4] == "RMSE_xy"
+    assert (t["n"] == 6).all()
+
+
+def test_table1_mean_and_sample_sd_by_hand(long_df):
+    t = table1(long_df).set_index(["dataset", "method"])
+    for metric in ("JI_c", "RMSE_xy_published"):
+        x = _values(long_df, PAPER_DATASET, "DBSCAN", metric)
+        mean = sum(x) / len(x)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (len(x) - 1))
+        assert t.loc[(PAPER_DATASET, "DBSCAN"), metric] == pytest.approx(mean)
+        assert t.loc[(PAPER_DATASET, "DBSCAN"), f"{metric}_sd"] == pytest.approx(sd)
+
+
+def test_table1_leaves_nan_values_out(long_df):
+    sel = (long_df["metric"] == "RMSE_xy") & (long_df["fov"] == 4)
+    long_df.loc[sel, "value"] = np.nan
+    t = table1(long_df).set_index(["dataset", "method"])
+    x = [v for v in _values(long_df, OTHER_DATASET, "MIRO", "RMSE_xy") if not math.isnan(v)]
+    assert t.loc[(OTHER_DATASET, "MIRO"), "RMSE_xy"] == pytest.approx(sum(x) / len(x))
+    assert t.loc[(OTHER_DATASET, "MIRO"), "n"] == 6
+
+
+def test_table1_metrics_follow_the_paper_csv(paper_csv):
+    header = pd.read_csv(paper_csv, nrows=0).columns
+    assert [c for c in header[2:] if not c.endswith("_sd")] == list(TABLE1_METRICS)
+    assert TABLE1_COLUMNS == (*TABLE1_METRICS, "RMSE_xy_published")
+
+
+def test_format_pm_reproduces_the_papers_printing(paper_csv):
+    paper = pd.read_csv(paper_csv, dtype=str)
+    for rec in paper.to_dict("records"):
+        for metric in TABLE1_METRICS:
+            mean, sd = rec[metric], rec[f"{metric}_sd"]
+            assert format_pm(float(mean), float(sd)) == f"{mean} ± {sd}"
+
+
+def test_format_pm_degenerate_sd():
+    assert format_pm(0.5, 0.0) == "0.50 ± 0.00"
+    assert format_pm(float("nan"), float("nan")) == "–"
+    assert format_pm(0.5, float("nan")).startswith("0.50 ± ")
+
+
+@pytest.mark.parametrize(
+    ("drop", "message"),
+    [
+        (lambda d: d[d["method"] != "DBSCAN"], "DBSCAN"),
+        (lambda d: d[~((d["metric"] == "AMI") & (d["dataset"] == OTHER_DATASET))], "AMI"),
+        (lambda d: d.drop(columns="fov"), "fov"),
+        (lambda d: pd.concat([d, d.iloc[:1]]), "duplicated"),
+        (lambda d: d.iloc[:0], "empty"),
+    ],
+)
+def test_table1_rejects_incomplete_input(long_df, drop, message):
+    with pytest.raises(ValueError, match=message):
+        table1(drop(long_df))
+
+
+def test_write_table1(long_df, tmp_path):
+    t = table1(long_df.replace({OTHER_DATASET: "toy_rings & more"}))
+    write_table1(t, tmp_path / "t1.csv", tmp_path / "t1.md", tmp_path / "t1.tex", preset="quick")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t1.csv", "t1.md", "t1.tex"]
+
+    back = pd.read_csv(tmp_path / "t1.csv")
+    pd.testing.assert_frame_equal(back, t, check_dtype=False)
+
+    cell = format_pm(t.loc[2, "ARI_dagger"], t.loc[2, "ARI_dagger_sd"])
+    md = (tmp_path / "t1.md").read_text()
+    assert "preset: quick" in md and "ARI†" in md and cell in md
+    assert "RMSE\\_x,y published (√nm)" in md and "sqrt(mean centroid distance)" in md
+    assert md.count("| MIRO |") == 2 and md.count("| DBSCAN |") == 2
+
+    tex = (tmp_path / "t1.tex").read_text()
+    assert "preset: quick" in tex and cell.replace("±", r"$\pm$") in tex
+    assert r"toy\_rings \& more" in tex and "toy_rings" not in tex
+    assert r"ARI$^\dagger$" in tex and r"\begin{tabular}{ll" + "r" * 10 + "}" in tex
+    assert tex.count(r"\\") == 1 + len(t)
+
+
+def test_write_table1_title(long_df, tmp_path):
+    paths = [tmp_path / f"t.{ext}" for ext in ("csv", "md", "tex")]
+    write_table1(table1(long_df), *paths, preset="paper", title=SINGLE_SHOT_TITLE)
+    assert SINGLE_SHOT_TITLE in paths[1].read_text()
+    for path in paths[1:]:
+        text = path.read_text()
+        assert "Supplementary Table 5. Single-shot training" in text and "preset: paper" in text
+        assert TABLE1_TITLE.split(",")[0] not in text
+
+
+def test_scorecard_against_paper(long_df, paper_csv):
+    card = scorecard(long_df, paper_csv)
+    assert set(card["dataset"]) == {PAPER_DATASET}
+    assert len(card) == len(METHODS) * len(TABLE1_METRICS)
+    paper = read_paper_table1(paper_csv).set_index(["dataset", "method"])
+
+    row = card[(card["method"] == "MIRO") & (card["metric"] == "IoU")].iloc[0]
+    x = _values(long_df, PAPER_DATASET, "MIRO", "IoU")
+    assert row["ours_mean"] == pytest.approx(np.mean(x))
+    assert row["paper_mean"] == paper.loc[(PAPER_DATASET, "MIRO"), "IoU"]
+    assert row["diff"] == pytest.approx(np.mean(x) - row["paper_mean"])
+    assert row["diff_in_paper_sd"] == pytest.approx(row["diff"] / row["paper_sd"])
+
+    rmse = card[(card["method"] == "DBSCAN") & (card["metric"] == "RMSE_xy")].iloc[0]
+    published = _values(long_df, PAPER_DATASET, "DBSCAN", "RMSE_xy_published")
+    assert rmse["ours_mean"] == pytest.approx(np.mean(published))
+    assert rmse["ours_sd"] == pytest.approx(np.std(published, ddof=1))
+    assert rmse["paper_mean"] == paper.loc[(PAPER_DATASET, "DBSCAN"), "RMSE_xy"]
+    assert rmse["convention"] == PUBLISHED_CONVENTION
+    assert (card.loc[card["metric"] != "RMSE_xy", "convention"] != PUBLISHED_CONVENTION).all()
+
+
+def test_scorecard_maps_dataset_names(long_df, paper_csv):
+    card = scorecard(long_df, paper_csv, paper_names={OTHER_DATASET: "Rings"})
+    assert list(card["dataset"].unique()) == [OTHER_DATASET, PAPER_DATASET]
+    rings = card[(card["dataset"] == OTHER_DATASET) & (card["method"] == "MIRO")]
+    paper = read_paper_table1(paper_csv).set_index(["dataset", "method"])
+    assert list(rings["paper_mean"]) == list(paper.loc[("Rings", "MIRO"), list(TABLE1_METRICS)])
+
+
+def test_scorecard_needs_a_paper_dataset(long_df, paper_csv, tmp_path):
+    with pytest.raises(ValueError, match="no dataset"):
+        scorecard(long_df[long_df["dataset"] == OTHER_DATASET], paper_csv)
+    bad = tmp_path / "paper.csv"
+    pd.read_csv(paper_csv).drop(columns="IoU_sd").to_csv(bad, index=False)
+    with pytest.raises(ValueError, match="IoU_sd"):
+        scorecard(long_df, bad)
+
+
+def test_write_scorecard(long_df, paper_csv, tmp_path):
+    card = scorecard(long_df, paper_csv)
+    write_scorecard(card, tmp_path / "s.csv", tmp_path / "s.md", preset="paper")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "s.csv"), card)
+    md = (tmp_path / "s.md").read_text()
+    assert "preset: paper" in md and "√nm, published" in md
+    assert format_pm(card.loc[0, "paper_mean"], card.loc[0, "paper_sd"]) in md
+
+
+def test_write_stats(tmp_path):
+    stats = pd.DataFrame(
+        [
+            [PAPER_DATASET, "ARI_dagger", 47, 0.84, 0.04, 0.82, 0.05, 956.0, 5.9e-6, 0.75, "****"],
+            [PAPER_DATASET, "AMI", 47, 0.77, 0.05, 0.76, 0.04, 600.0, 0.2, 0.1, ""],
+        ],
+        columns=STATS_COLUMNS,
+    )
+    write_stats(stats, tmp_path / "st.csv", tmp_path / "st.md", preset="quick")
+    back = pd.read_csv(tmp_path / "st.csv", keep_default_na=False)
+    assert back.loc[0, "p"] == stats.loc[0, "p"]
+    md = (tmp_path / "st.md").read_text()
+    assert "5.9e-06" in md and "2.0e-01" in md and "| ns |" in md and "preset: quick" in md
+    assert r"| \*\*\*\* |" in md
+    with pytest.raises(ValueError, match="stars"):
+        write_stats(stats.drop(columns="stars"), tmp_path / "x.csv")
+
+
+def test_write_stats_takes_paired_tests_output(long_df, tmp_path):
+    stats = paired_tests(long_df)
+    write_stats(stats, tmp_path / "st.csv", tmp_path / "st.md")
+    md = (tmp_path / "st.md").read_text()
+    assert md.count("\n| ") == len(stats) + 1
+    assert f"{stats.loc[0, 'p']:.1e}" in md

@@ -1,0 +1,1 @@
+"""Applications: MIRO on users' own files, the command line and the authors' published weights."""

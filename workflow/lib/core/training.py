@@ -1,0 +1,252 @@
+"""Training MIRO (paper Methods, "MIRO training"; spec "Targets, loss, training") and checkpoints.
+
+Adam (lr 1e-4), mini-batches of 4 graphs, the loss of `miro.core.losses.miro_loss`. ``architecture``
+picks the network: MIRO (default) or the conventional `miro.core.mpnn.MPNN` of the recurrent-steps
+ablation; checkpoints record it (absent = MIRO, as in older files). After every epoch
+the run writes ``last.pt`` (model, optimizer and RNG states, loss history) and ``losses.csv``;
+calling `train` again with the same settings resumes after the last finished epoch and ends
+with the same weights as an uninterrupted run. The final model is ``model.pt``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader
+from tqdm import tqdm
+
+from miro.core.checkpoint import build_model, load_checkpoint, save_checkpoint
+from miro.core.losses import miro_loss
+from miro.core.model import MIRO, resolve_device
+from miro.core.mpnn import MPNN
+from miro.files import write_csv_atomic
+
+LOSS_COLUMNS = ("epoch", "loss", "L_r", "L_d", "L_ce", "seconds")
+RESUMABLE_CHANGES = {"epochs", "device"}  # settings that may differ when resuming
+
+
+@dataclass(kw_only=True)
+class TrainConfig:
+    """Settings of one training run (defaults: the paper's benchmark settings)."""
+
+    radius: float  # connectivity radius the graphs were built with (normalised units)
+    architecture: str = "miro"  # a key of ARCHITECTURES
+    fov_nm: float | None = None  # extent of the training FOVs in nm (the windows for new data)
+    width: int = 256
+    steps: int = 12
+    num_classes: int = 0
+    alpha: float = 10.0
+    beta: float = 0.0
+    k_star: int | None = None  # multiscale: steps [0, k*) learn the early targets
+    lr: float = 1e-4
+    batch_size: int = 4
+    epochs: int = 30
+    seed: int = 0
+    device: str = "auto"
+
+
+def fov_extent(fovs: list[np.ndarray]) -> float:
+    """Mean extent (nm) of FOVs, max(width, height) each: the scale their normalisation used."""
+    if not fovs:
+        raise ValueError("no FOVs to measure")
+    return float(np.mean([np.ptp(np.asarray(f, float), axis=0).max() for f in fovs]))
+
+
+def class_head(graphs: list[Data], num_classes: int | None) -> int:
+    """Outputs of the class head (paper, "Simultaneous clustering and classification"): the
+    configured number, or the graphs' largest class + 1 (0 without classes); fails when the
+    configured number cannot hold the graphs' classes."""
+    labels = [g.classes for g in graphs if getattr(g, "classes", None) is not None]
+    needed = max((int(c.max()) + 1 for c in labels), default=0)
+    if num_classes is None:
+        return needed
+    if labels and num_classes < needed:
+        raise ValueError(
+            f"model.num_classes {num_classes} is too small for the training classes 0..{needed - 1}"
+        )
+    if num_classes and not labels:
+        raise ValueError(f"model.num_classes {num_classes}: the training data has no class column")
+    return num_classes
+
+
+def switch_step(graphs: list[Data], k_star: int | None, steps: int) -> int | None:
+    """k* (paper, "MIRO loss function"): required for multiscale graphs (``y_early``), rejected
+    for single-scale ones."""
+    multiscale = any(getattr(g, "y_early", None) is not None for g in graphs)
+    if multiscale and k_star is None:
+        raise ValueError(
+            "the training data is multiscale (index_coarse): set train.k_star, the first step "
+            "that learns the coarse structures (paper, 'MIRO loss function')"
+        )
+    if k_star is not None and not multiscale:
+        raise ValueError(f"train.k_star {k_star} needs multiscale data (an index_coarse column)")
+    if k_star is not None and not 1 <= k_star < steps:
+        raise ValueError(f"train.k_star {k_star} must lie in [1, {steps - 1}] for {steps} steps")
+    return k_star
+
+
+def config_from_settings(
+    settings: dict[str, Any],
+    graphs: list[Data],
+    train_fovs: list[np.ndarray] | None = None,
+    **overrides: Any,
+) -> TrainConfig:
+    """The `TrainConfig` of one dataset's resolved settings (`miro.config.dataset_settings`)
+    for ``graphs``; ``train_fovs`` (xy arrays) give ``fov_nm``; ``overrides`` (seed, device,
+    an ablation's width or loss weights, ...) replace single fields; a beta override needs a
+    class head."""
+    model, opt = settings["model"], settings["train"]
+    steps = int(overrides.pop("steps", model["steps"]))
+    num_classes = class_head(graphs, model.get("num_classes"))
+    values = {
+        "width": model["width"],
+        "steps": steps,
+        "radius": model["radius"],
+        "fov_nm": fov_extent(train_fovs) if train_fovs else None,
+        "num_classes": num_classes,
+        "alpha": opt["alpha"],
+        "beta": opt["beta"] if num_classes else 0.0,
+        "k_star": switch_step(graphs, opt.get("k_star"), steps),
+        "lr": opt["lr"],
+        "batch_size": opt["batch_size"],
+        "epochs": opt["epochs"],
+    }
+    unknown = set(overrides) - {f.name for f in fields(TrainConfig)}
+    if unknown:
+        raise ValueError(f"unknown training settings {sorted(unknown)}")
+    if "beta" in overrides and not num_classes:
+        raise ValueError(
+            f"beta {overrides['beta']} weighs the classification loss, but the training graphs "
+            "have no classes (Methods, 'Loss function weights': beta needs a class head)"
+        )
+    return TrainConfig(**{**values, **overrides})
+
+
+def train(
+    graphs: list[Data],
+    cfg: TrainConfig,
+    out_dir: Path,
+    *,
+    log: logging.Logger | Callable[[str], None] | None = None,
+) -> Path:
+    """Train ``cfg.architecture`` on ``graphs``; returns the path of the final checkpoint
+    ``model.pt`` (which also records ``n_graphs``, the number of training graphs).
+
+    ``log`` (a logger, or any callable taking a string) receives one line per epoch.
+    """
+    if isinstance(log, logging.Logger | logging.LoggerAdapter):
+        log = log.info
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_graphs(graphs, cfg)
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    model = build_model(
+        cfg.architecture,
+        width=cfg.width,
+        steps=cfg.steps,
+        node_features=graphs[0].num_node_features,
+        edge_features=graphs[0].num_edge_features,
+        num_classes=cfg.num_classes,
+    ).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    loader = DataLoader(graphs, batch_size=cfg.batch_size, shuffle=True, generator=generator)
+
+    last = out_dir / "last.pt"
+    history: list[dict] = []
+    if last.exists():
+        history = _resume(last, model, optimizer, generator, cfg)
+        if len(history) > cfg.epochs:
+            raise ValueError(f"{last}: already has {len(history)} epochs, more than {cfg.epochs}")
+    progress = tqdm(range(len(history), cfg.epochs), initial=len(history), total=cfg.epochs)
+    for epoch in progress:
+        start = time.perf_counter()
+        totals = dict.fromkeys(LOSS_COLUMNS[1:5], 0.0)
+        for batch in loader:
+            batch = batch.to(device)
+            out = model(batch.x, batch.edge_index, batch.edge_attr)
+            loss, parts = miro_loss(out, batch, alpha=cfg.alpha, beta=cfg.beta, k_star=cfg.k_star)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            for key in totals:
+                totals[key] += parts[key]
+        row = {"epoch": epoch + 1, **{k: v / len(loader) for k, v in totals.items()}}
+        row["seconds"] = time.perf_counter() - start
+        history.append(row)
+        save_checkpoint(
+            last,
+            model,
+            radius=cfg.radius,
+            train=asdict(cfg),
+            optimizer=optimizer.state_dict(),
+            rng={"torch": torch.get_rng_state(), "loader": generator.get_state()},
+            history=history,
+        )
+        write_csv_atomic(pd.DataFrame(history, columns=LOSS_COLUMNS), out_dir / "losses.csv")
+        progress.set_postfix(loss=f"{row['loss']:.4f}")
+        if log is not None:
+            log(", ".join(f"{k} {v:.6g}" for k, v in row.items()))
+    final = out_dir / "model.pt"
+    save_checkpoint(
+        final,
+        model,
+        radius=cfg.radius,
+        fov_nm=cfg.fov_nm,
+        train=asdict(cfg),
+        history=history,
+        n_graphs=len(graphs),
+    )
+    return final
+
+
+def _check_graphs(graphs: list[Data], cfg: TrainConfig) -> None:
+    if not graphs:
+        raise ValueError("no training graphs")
+    for i, g in enumerate(graphs):
+        if getattr(g, "y", None) is None:
+            raise ValueError(f"training graph {i} has no targets y (build it with labels)")
+        if not np.isclose(g.radius, cfg.radius, rtol=0, atol=1e-12):
+            raise ValueError(f"training graph {i} has radius {g.radius}, config {cfg.radius}")
+        if (g.num_node_features, g.num_edge_features) != (
+            graphs[0].num_node_features,
+            graphs[0].num_edge_features,
+        ):
+            raise ValueError(f"training graph {i} has other feature sizes than graph 0")
+
+
+def _resume(
+    path: Path,
+    model: MIRO | MPNN,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    cfg: TrainConfig,
+) -> list[dict]:
+    """Restore the state of ``path`` (an epoch checkpoint of the same run); returns history."""
+    checkpoint = load_checkpoint(path)
+    saved_model, state = checkpoint.model, checkpoint.payload
+    saved = {"architecture": "miro", **state.get("train", {})}  # older files: MIRO
+    saved = {k: v for k, v in saved.items() if k not in RESUMABLE_CHANGES}
+    unstored = RESUMABLE_CHANGES | {"radius", "fov_nm"}  # graph settings, stored with the graph
+    wanted = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in unstored}
+    if saved != wanted:
+        changed = sorted(k for k in wanted.keys() | saved.keys() if saved.get(k) != wanted.get(k))
+        raise ValueError(f"{path}: was written with other training settings ({changed})")
+    try:
+        model.load_state_dict(saved_model.state_dict())
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"]["torch"])
+        generator.set_state(state["rng"]["loader"])
+        return list(state["history"])
+    except (KeyError, RuntimeError, ValueError) as err:
+        raise ValueError(f"{path}: cannot resume from this checkpoint ({err})") from err
