@@ -9,7 +9,7 @@ then the dataset's own ``settings``. A ``null`` in the config means "use the per
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +170,28 @@ def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
     if settings["train_fovs"] and settings["n_train"] != len(settings["train_fovs"]):
         settings["train_fovs"] = None  # another training size than the paper's: seeded choice
     return settings
+
+
+def settings_slice(settings: Mapping, keys: Sequence[str]) -> dict[str, Any]:
+    """The part of a resolved ``settings`` dict named by dotted ``keys`` (``"model.radius"``,
+    ``"train"``), in the same nested layout: what one rule's script reads, and nothing else, so
+    that changing any other setting does not re-run it."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        *parents, leaf = key.split(".")
+        source, target = settings, out
+        for name in parents:
+            source, target = source[name], target.setdefault(name, {})
+        target[leaf] = copy.deepcopy(source[leaf])
+    return out
+
+
+def execution_settings(config: Mapping) -> dict[str, Any]:
+    """Settings that change how a job runs but not what it produces: the torch ``device`` and
+    how the benchmark is reached (``benchmark``: local copy, base URL, retries; every file is
+    verified against the manifest, so the data is the same either way). Scripts read them from
+    the raw config; they are not rule params, so changing them re-runs nothing."""
+    return {
+        "device": config.get("device") or TOP_LEVEL["device"],
+        "benchmark": _merge(TOP_LEVEL["benchmark"], config.get("benchmark")),
+    }

@@ -3,7 +3,7 @@
 - ``steps`` (Supp. Fig. 2): MIRO against a conventional message-passing GNN of the same depth,
   both trained on simulated Scenario 6 with blinking, for every depth x repeat (seed = repeat)
   -> results/ablations/steps.{csv,png,pdf}; data, models and per-model metrics in
-  results/ablations/steps/. The data rules reuse the scripts of data.smk. Run names carry the
+  results/ablations/steps/ (its data from the data rules, dataset ``ablation-steps``). Run names carry the
   loss weight alpha: the steps ablation's runs have the default alpha.
 - ``width`` (Supp. Table 8) and ``loss_weights`` (Supp. Table 9): the named dataset's MIRO
   retrained on its own augmented graphs with the width, alpha or beta changed (one *variant*
@@ -29,7 +29,6 @@ from miro.studies.ablations import (
     check_ablations,
     class_names,
     default_alpha,
-    steps_data_settings,
     variant_overrides,
     weight_name,
 )
@@ -37,6 +36,9 @@ from miro.studies.ablations import (
 check_ablations(config)
 STEPS = SETTINGS["ablations"]["steps"]
 STEPS_DATA = steps_data_settings(STEPS)
+STEPS_INPUT = (
+    f"{RESULTS}/{STEPS_DATASET}"  # data, split and graphs: the data rules' outputs
+)
 STEPS_DIR = f"{RESULTS}/ablations/steps"
 STEPS_RUN = "{arch}_a{alpha}_L{depth}_r{repeat}"  # one trained network
 ARCHITECTURES = ["miro", "mpnn"]
@@ -74,71 +76,11 @@ rule ablations:
 
 
 # ------------------------------------------------------------ recurrent steps (Supp. Fig. 2)
-rule steps_ablation_data:
-    output:
-        directory(f"{STEPS_DIR}/data/fovs"),
-    log:
-        f"{RESULTS}/logs/ablations/steps_data.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/ablations/steps_data.tsv"
-    conda:
-        "../../envs/miro.yaml"
-    params:
-        settings=STEPS_DATA,
-        benchmark=SETTINGS["benchmark"],
-        manifest=RESOURCES / "benchmark_manifest.tsv",
-        seed=SETTINGS["seed"],
-    script:
-        "../scripts/obtain.py"
-
-
-rule steps_ablation_split:
-    input:
-        f"{STEPS_DIR}/data/fovs",
-    output:
-        f"{STEPS_DIR}/split.json",
-    log:
-        f"{RESULTS}/logs/ablations/steps_split.log",
-    conda:
-        "../../envs/miro.yaml"
-    params:
-        settings=STEPS_DATA,
-        seed=SETTINGS["seed"],
-    script:
-        "../scripts/split.py"
-
-
-rule steps_ablation_augment:
-    input:
-        fovs=f"{STEPS_DIR}/data/fovs",
-        split=f"{STEPS_DIR}/split.json",
-    output:
-        f"{STEPS_DIR}/augment/chunk_{{chunk}}.pt",
-    log:
-        f"{RESULTS}/logs/ablations/steps_augment_{{chunk}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/ablations/steps_augment_{{chunk}}.tsv"
-    conda:
-        "../../envs/miro.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    params:
-        settings=STEPS_DATA,
-        seed=SETTINGS["seed"],
-    script:
-        "../scripts/augment.py"
-
-
 rule steps_ablation_train:
     input:
-        graphs=expand(
-            f"{STEPS_DIR}/augment/chunk_{{chunk}}.pt",
-            chunk=range(STEPS_DATA["augment"]["chunks"]),
-        ),
-        fovs=f"{STEPS_DIR}/data/fovs",
-        split=f"{STEPS_DIR}/split.json",
+        graphs=f"{STEPS_INPUT}/augment/graphs.pt",
+        fovs=f"{STEPS_INPUT}/data/fovs",
+        split=f"{STEPS_INPUT}/split.json",
     output:
         f"{STEPS_DIR}/models/{STEPS_RUN}.pt",
     log:
@@ -155,14 +97,13 @@ rule steps_ablation_train:
         runtime=240,
         gpu=1,
     params:
-        settings=STEPS_DATA,
+        settings=settings_slice(STEPS_DATA, TRAIN_KEYS),
         overrides=lambda wildcards: {
             "architecture": wildcards.arch,
             "steps": int(wildcards.depth),
             "seed": int(wildcards.repeat),
             "alpha": float(wildcards.alpha),
         },
-        device=SETTINGS["device"],
         workdir=f"{STEPS_DIR}/work/{STEPS_RUN}",
     script:
         "../scripts/train.py"
@@ -171,8 +112,8 @@ rule steps_ablation_train:
 rule steps_ablation_evaluate:
     input:
         model=f"{STEPS_DIR}/models/{STEPS_RUN}.pt",
-        fovs=f"{STEPS_DIR}/data/fovs",
-        split=f"{STEPS_DIR}/split.json",
+        fovs=f"{STEPS_INPUT}/data/fovs",
+        split=f"{STEPS_INPUT}/split.json",
     output:
         f"{STEPS_DIR}/metrics/{STEPS_RUN}.csv",
     log:
@@ -183,8 +124,6 @@ rule steps_ablation_evaluate:
         **STEPS_WILDCARDS,
     conda:
         "../../envs/miro.yaml"
-    params:
-        device=SETTINGS["device"],
     script:
         "../scripts/steps_ablation_evaluate.py"
 
@@ -256,7 +195,7 @@ rule alpha_blinking_ablation:
 # ------------------------------------ hidden width and loss weights (Supp. Tables 8 and 9)
 rule ablation_variant_train:
     input:
-        graphs=augment_chunks,
+        graphs=f"{RESULTS}/{{ds}}/augment/graphs.pt",
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
     output:
@@ -275,12 +214,11 @@ rule ablation_variant_train:
         runtime=240,
         gpu=1,
     params:
-        settings=ds_settings,
+        settings=sliced(*TRAIN_KEYS),
         overrides=lambda wildcards: variant_overrides(
             ds_settings(wildcards), wildcards.width, wildcards.alpha, wildcards.beta
         )
         | {"seed": SETTINGS["seed"]},
-        device=SETTINGS["device"],
         workdir=f"{VARIANT_DIR}/work",
     script:
         "../scripts/train.py"
@@ -308,10 +246,8 @@ rule ablation_variant_evaluate:
         mem_mb=8000,
         runtime=60,
     params:
-        settings=ds_settings,
+        settings=sliced(*TUNING_KEYS, seed=True),
         names=lambda wildcards: class_names(ds_settings(wildcards)),
-        seed=SETTINGS["seed"],
-        device=SETTINGS["device"],
         study=f"{VARIANT_DIR}/dbscan_study.db",
     script:
         "../scripts/ablation_variant_evaluate.py"

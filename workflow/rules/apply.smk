@@ -53,6 +53,5 @@ if APPLY_INPUTS:
             columns=APPLY["columns"],
             window_nm=APPLY["window_nm"],
             overlap_nm=APPLY["overlap_nm"],
-            device=SETTINGS["device"],
         script:
             "../scripts/apply.py"

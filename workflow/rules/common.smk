@@ -1,13 +1,20 @@
-"""Resolved settings and input functions shared by all rules."""
+"""Resolved settings and input functions shared by all rules.
+
+Every rule's ``params`` carry exactly the values its script uses (the ``*_params`` functions
+below, slices of the resolved settings), so that a config change re-runs only what depends on
+it. Execution-only settings (device, worker processes, benchmark access) are not params: scripts
+read them with `miro.config.execution_settings`, and changing them re-runs nothing.
+"""
 
 import re
 from types import SimpleNamespace
 from pathlib import Path
 
-from miro.config import resolve_config
+from miro.config import resolve_config, settings_slice
+from miro.studies.ablations import STEPS_DATASET, steps_data_settings
 
 SETTINGS = resolve_config(config)
-DATASETS = list(SETTINGS["datasets"])
+DATASETS = list(SETTINGS["datasets"])  # the configured datasets
 TABLE1_DATASETS = [ds for ds in DATASETS if SETTINGS["datasets"][ds]["table1"]]
 SINGLE_SHOT_DATASETS = SETTINGS["ablations"]["single_shot"]
 for ds in SINGLE_SHOT_DATASETS:
@@ -16,26 +23,77 @@ for ds in SINGLE_SHOT_DATASETS:
             f"ablations.single_shot: {ds!r} must be a configured dataset with "
             "augment.single_shot: true"
         )
+# data of the recurrent-steps ablation: served by the same data rules as configured datasets
+DATA_SETTINGS = dict(SETTINGS["datasets"])
+if "steps" in (config.get("ablations") or {}):
+    DATA_SETTINGS[STEPS_DATASET] = steps_data_settings(SETTINGS["ablations"]["steps"])
 METHODS = ["DBSCAN", "MIRO"]
 RESULTS = "results"
 RESOURCES = Path(workflow.basedir) / "resources"
 
 
 wildcard_constraints:
-    ds="|".join(re.escape(d) for d in DATASETS),
+    ds="|".join(re.escape(d) for d in DATA_SETTINGS),
     method="|".join(METHODS),
-    chunk=r"\d+",
 
 
 def ds_settings(wildcards):
-    return SETTINGS["datasets"][wildcards.ds]
+    return DATA_SETTINGS[wildcards.ds]
 
 
-def augment_chunks(wildcards):
-    n = ds_settings(wildcards)["augment"]["chunks"]
-    return expand(
-        f"{RESULTS}/{{ds}}/augment/chunk_{{chunk}}.pt", ds=wildcards.ds, chunk=range(n)
-    )
+def sliced(*keys, seed=False):
+    """Input function: the dataset's settings restricted to ``keys`` (dotted paths), plus the
+    workflow seed when ``seed``."""
+
+    def params(wildcards):
+        out = settings_slice(ds_settings(wildcards), keys)
+        return out | {"seed": SETTINGS["seed"]} if seed else out
+
+    return params
+
+
+def data_params(wildcards):
+    """What defines a dataset's FOVs: the benchmark folder, or the simulation and its seed."""
+    settings = ds_settings(wildcards)
+    if settings["source"] == "benchmark":
+        return settings_slice(settings, ["source", "folder"])
+    keys = ["source", "family", "n_fovs", "params"]
+    return settings_slice(settings, keys) | {"seed": SETTINGS["seed"]}
+
+
+#: values each rule's script reads from the dataset settings (see the scripts)
+SPLIT_KEYS = ("n_train", "train_fovs")
+AUGMENT_KEYS = (
+    "folder",
+    "params",
+    "augment.n_graphs",
+    "augment.single_shot",
+    "model.radius",
+)
+TRAIN_KEYS = (
+    "model.width",
+    "model.steps",
+    "model.radius",
+    "model.num_classes",
+    "train",
+)
+PUBLISHED_KEYS = ("folder", "model.published_file", "model.steps", "model.radius")
+TUNING_KEYS = tuple(
+    f"dbscan.{k}"
+    for k in ("tuning_fovs", "objective", "n_trials", "eps_nm", "min_samples")
+)
+
+
+def dbscan_params(wildcards):
+    """DBSCAN parameters' definition for one method: the published baseline, or the study."""
+    settings = ds_settings(wildcards)
+    if wildcards.method == "DBSCAN" and settings["dbscan"]["baseline"] == "published":
+        return settings_slice(settings, ["dbscan.baseline", "published_dbscan"])
+    return settings_slice(settings, TUNING_KEYS) | {"seed": SETTINGS["seed"]}
+
+
+def augment_threads(wildcards):
+    return ds_settings(wildcards)["augment"]["chunks"]
 
 
 def model_checkpoint(wildcards):

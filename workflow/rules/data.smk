@@ -11,10 +11,8 @@ rule obtain:
     conda:
         "../../envs/miro.yaml"
     params:
-        settings=ds_settings,
-        benchmark=SETTINGS["benchmark"],
+        dataset=data_params,
         manifest=RESOURCES / "benchmark_manifest.tsv",
-        seed=SETTINGS["seed"],
     script:
         "../scripts/obtain.py"
 
@@ -29,8 +27,7 @@ rule split:
     conda:
         "../../envs/miro.yaml"
     params:
-        settings=ds_settings,
-        seed=SETTINGS["seed"],
+        settings=sliced(*SPLIT_KEYS, seed=True),
     script:
         "../scripts/split.py"
 
@@ -40,19 +37,18 @@ rule augment:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
     output:
-        f"{RESULTS}/{{ds}}/augment/chunk_{{chunk}}.pt",
+        f"{RESULTS}/{{ds}}/augment/graphs.pt",
     log:
-        f"{RESULTS}/logs/augment/{{ds}}_{{chunk}}.log",
+        f"{RESULTS}/logs/augment/{{ds}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/augment/{{ds}}_{{chunk}}.tsv"
+        f"{RESULTS}/benchmarks/augment/{{ds}}.tsv"
     conda:
         "../../envs/miro.yaml"
-    threads: 1
+    threads: augment_threads
     resources:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=ds_settings,
-        seed=SETTINGS["seed"],
+        settings=sliced(*AUGMENT_KEYS, seed=True),
     script:
         "../scripts/augment.py"

@@ -17,8 +17,7 @@ rule optimise_dbscan:
         "../../envs/miro.yaml"
     threads: 1
     params:
-        settings=ds_settings,
-        seed=SETTINGS["seed"],
+        settings=dbscan_params,
         study=lambda wildcards: f"{RESULTS}/{wildcards.ds}/dbscan/{wildcards.method}_study.db",
     script:
         "../scripts/optimise_dbscan.py"

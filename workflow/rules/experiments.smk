@@ -49,7 +49,6 @@ rule classify_shapes:
     threads: 2
     params:
         names=lambda wildcards: shape_names(ds_settings(wildcards)["params"]),
-        device=SETTINGS["device"],
     script:
         "../scripts/classify_shapes.py"
 
@@ -101,7 +100,6 @@ rule multiscale_squeeze:
     threads: 2
     params:
         levels=list(LEVELS),
-        device=SETTINGS["device"],
     script:
         "../scripts/multiscale_squeeze.py"
 
@@ -121,8 +119,7 @@ rule multiscale_dbscan:
     conda:
         "../../envs/miro.yaml"
     params:
-        settings=ds_settings,
-        seed=SETTINGS["seed"],
+        settings=sliced(*TUNING_KEYS, seed=True),
         study=lambda wildcards: (
             f"{RESULTS}/{wildcards.ds}/multiscale/dbscan/"
             f"{wildcards.level}_{wildcards.method}_study.db"
@@ -218,12 +215,11 @@ rule adjacent_scan:
         "../../envs/miro.yaml"
     threads: 2
     params:
-        settings=ds_settings,
+        settings=sliced("params"),
         methods=METHODS,
         distances=ADJACENT["distances"] if ADJACENT else [],
         n_fovs=ADJACENT["n_fovs"] if ADJACENT else 0,
         seed=SETTINGS["seed"],
-        device=SETTINGS["device"],
     script:
         "../scripts/adjacent_scan.py"
 

@@ -9,16 +9,14 @@ from dataclasses import asdict
 from miro.studies.magik import magik_config
 
 MAGIK_SECTION = SETTINGS["ablations"]["magik"]
-MAGIK = magik_config(
-    MAGIK_SECTION, DATASETS, seed=SETTINGS["seed"], device=SETTINGS["device"]
-)
+MAGIK = magik_config(MAGIK_SECTION, DATASETS, seed=SETTINGS["seed"])
 MAGIK_DATASETS = MAGIK_SECTION["datasets"]
 MAGIK_DIR = f"{RESULTS}/ablations/magik"
 
 
 rule magik_train:
     input:
-        graphs=augment_chunks,
+        graphs=f"{RESULTS}/{{ds}}/augment/graphs.pt",
     output:
         model=f"{MAGIK_DIR}/{{ds}}/model.pt",
         losses=f"{MAGIK_DIR}/{{ds}}/losses.csv",
@@ -34,7 +32,7 @@ rule magik_train:
         runtime=240,
         gpu=1,
     params:
-        config=asdict(MAGIK),
+        config={k: v for k, v in asdict(MAGIK).items() if k != "device"},
     script:
         "../scripts/magik_train.py"
 
@@ -56,8 +54,6 @@ rule magik_evaluate:
     resources:
         mem_mb=8000,
         runtime=60,
-    params:
-        device=SETTINGS["device"],
     script:
         "../scripts/magik_evaluate.py"
 

@@ -3,7 +3,7 @@
 
 rule train:
     input:
-        graphs=augment_chunks,
+        graphs=f"{RESULTS}/{{ds}}/augment/graphs.pt",
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
     output:
@@ -21,9 +21,8 @@ rule train:
         runtime=240,
         gpu=1,
     params:
-        settings=ds_settings,
+        settings=sliced(*TRAIN_KEYS),
         overrides={"seed": SETTINGS["seed"]},
-        device=SETTINGS["device"],
         workdir=lambda wildcards: f"{RESULTS}/{wildcards.ds}/model/work",
     script:
         "../scripts/train.py"
@@ -45,8 +44,6 @@ rule transform:
     resources:
         mem_mb=8000,
         runtime=60,
-    params:
-        device=SETTINGS["device"],
     script:
         "../scripts/transform.py"
 
@@ -59,8 +56,7 @@ rule import_published:
     conda:
         "../../envs/miro.yaml"
     params:
-        settings=ds_settings,
+        settings=sliced(*PUBLISHED_KEYS),
         manifest=RESOURCES / "published_checkpoints.tsv",
-        retries=SETTINGS["benchmark"]["retries"],
     script:
         "../scripts/import_published.py"

@@ -30,7 +30,9 @@ rule tables:
         "../../envs/miro.yaml"
     params:
         preset=SETTINGS["preset"],
-        paper_names={ds: s["paper_name"] for ds, s in SETTINGS["datasets"].items()},
+        paper_names={
+            ds: SETTINGS["datasets"][ds]["paper_name"] for ds in TABLE1_DATASETS
+        },
         paper_table=RESOURCES / "paper_table1.csv",
     script:
         "../scripts/tables.py"

@@ -5,12 +5,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from miro.config import execution_settings
 from miro.core.checkpoint import load_checkpoint
 from miro.data.fovs import load_fovs
 from miro.data.split import read_split
 from miro.files import write_csv_atomic
 from miro.runlog import script_logging
 from miro.studies.ablations import evaluate_on_dataset, variant_summary
+
+DEVICE = execution_settings(snakemake.config)["device"]
 
 with script_logging(snakemake.log[0]) as log:
     settings, wildcards = snakemake.params.settings, snakemake.wildcards
@@ -27,10 +30,10 @@ with script_logging(snakemake.log[0]) as log:
         settings["dbscan"],
         dataset=wildcards.ds,
         names=snakemake.params.names,
-        seed=snakemake.params.seed,
+        seed=settings["seed"],
         storage_path=Path(snakemake.params.study),
         study_name=f"{wildcards.ds}-w{wildcards.width}_a{wildcards.alpha}_b{wildcards.beta}",
-        device=snakemake.params.device,
+        device=DEVICE,
     )
     summary = variant_summary(evaluation, checkpoint)
     log.info("%d test FOVs: %s", len(test), summary)

@@ -4,10 +4,13 @@ configured distance (paper Fig. 4a), with the dataset's model and DBSCAN paramet
 import json
 from pathlib import Path
 
+from miro.config import execution_settings
 from miro.core.checkpoint import load_checkpoint
 from miro.files import write_csv_atomic
 from miro.runlog import script_logging
 from miro.studies.adjacent import jaccard_scan, summarise
+
+DEVICE = execution_settings(snakemake.config)["device"]
 
 with script_logging(snakemake.log[0]) as log:
     checkpoint = load_checkpoint(snakemake.input.model)
@@ -24,7 +27,7 @@ with script_logging(snakemake.log[0]) as log:
         snakemake.params.n_fovs,
         snakemake.params.seed,
         dbscan,
-        device=snakemake.params.device,
+        device=DEVICE,
     )
     summary = summarise(scan)
     log.info("JI_c per distance:\n%s", summary.to_string())

@@ -5,8 +5,11 @@ import json
 from pathlib import Path
 
 from miro.applications.apply import apply_to_file, simulate_acquisition
+from miro.config import execution_settings
 from miro.files import write_csv_atomic
 from miro.runlog import script_logging
+
+DEVICE = execution_settings(snakemake.config)["device"]
 
 with script_logging(snakemake.log[0]) as log:
     if snakemake.rule == "simulate_acquisition":
@@ -27,5 +30,5 @@ with script_logging(snakemake.log[0]) as log:
             columns=snakemake.params.columns,
             window_nm=snakemake.params.window_nm,
             overlap_nm=snakemake.params.overlap_nm,
-            device=snakemake.params.device,
+            device=DEVICE,
         )

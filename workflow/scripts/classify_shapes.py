@@ -1,6 +1,7 @@
 """Rule classify_shapes: shape class of every predicted MIRO cluster on the test FOVs, and the
 confusion matrix with per-class F1 over the true-positive cluster pairs (paper Fig. 3)."""
 
+from miro.config import execution_settings
 from miro.core.checkpoint import load_checkpoint
 from miro.core.squeeze import squeeze_many
 from miro.data.fovs import load_fovs, read_per_fov, write_per_fov
@@ -8,6 +9,8 @@ from miro.data.split import read_split
 from miro.files import write_csv_atomic
 from miro.runlog import script_logging
 from miro.studies.shapes import classify_fovs, confusion_table, macro_f1
+
+DEVICE = execution_settings(snakemake.config)["device"]
 
 with script_logging(snakemake.log[0]) as log:
     names = snakemake.params.names
@@ -20,7 +23,7 @@ with script_logging(snakemake.log[0]) as log:
         )
     fovs = load_fovs(snakemake.input.fovs, read_split(snakemake.input.split)["test"])
     coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
-    results = squeeze_many(model, coords, checkpoint.radius, device=snakemake.params.device)
+    results = squeeze_many(model, coords, checkpoint.radius, device=DEVICE)
     probs = {fov: r.class_probs for fov, r in zip(fovs, results, strict=True)}
     labels = read_per_fov(snakemake.input.labels, ["label"])
     classes, pairs = classify_fovs(fovs, labels, probs)

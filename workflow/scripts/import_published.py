@@ -11,6 +11,7 @@ from miro.applications.published import (
     fetch_published,
     load_manifest,
 )
+from miro.config import execution_settings
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
@@ -25,7 +26,7 @@ with script_logging(snakemake.log[0]) as log:
             Path(tmp) / Path(path).name,
             manifest=load_manifest(snakemake.params.manifest),
             local_file=model["published_file"],
-            retries=snakemake.params.retries,
+            retries=execution_settings(snakemake.config)["benchmark"]["retries"],
         )
         log.info("%s@%s/%s verified", PUBLISHED_REPO, PUBLISHED_COMMIT, path)
         convert_published(

@@ -1,11 +1,14 @@
 """Rule magik_evaluate: MAGIK-S labels and per-FOV metrics on a dataset's test FOVs."""
 
+from miro.config import execution_settings
 from miro.data.fovs import load_fovs
 from miro.data.split import read_split
 from miro.evaluation.metrics import FovRecord, evaluate_fovs
 from miro.files import write_csv_atomic
 from miro.runlog import script_logging
 from miro.studies.magik import NAME, load_magik, predict_labels
+
+DEVICE = execution_settings(snakemake.config)["device"]
 
 with script_logging(snakemake.log[0]) as log:
     model, payload = load_magik(snakemake.input.model)
@@ -20,7 +23,7 @@ with script_logging(snakemake.log[0]) as log:
             radius,
             cfg["threshold"],
             seed=cfg["seed"],
-            device=snakemake.params.device,
+            device=DEVICE,
         )
         log.info("FOV %d: %d localizations, %d clusters", fov, len(labels), labels.max())
         records.append(FovRecord(ds, fov, coords, frame["index"].to_numpy(), {NAME: labels}))

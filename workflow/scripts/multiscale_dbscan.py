@@ -27,7 +27,7 @@ with script_logging(snakemake.log[0]) as log:
     best, trials = optimise_with_settings(
         tuning,
         dbscan,
-        seed=snakemake.params.seed,
+        seed=snakemake.params.settings["seed"],
         storage_path=Path(snakemake.params.study),
         study_name=f"{snakemake.wildcards.ds}-{level}-{method}",
     )

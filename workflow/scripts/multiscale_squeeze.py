@@ -1,10 +1,13 @@
 """Rule multiscale_squeeze: every FOV squeezed at the spot step (k* - 1) and the ring step
 (last), from one trained multiscale MIRO."""
 
+from miro.config import execution_settings
 from miro.core.checkpoint import load_checkpoint
 from miro.data.fovs import load_fovs, write_per_fov
 from miro.runlog import script_logging
 from miro.studies.multiscale import squeeze_levels
+
+DEVICE = execution_settings(snakemake.config)["device"]
 
 with script_logging(snakemake.log[0]) as log:
     checkpoint = load_checkpoint(snakemake.input.model)
@@ -17,7 +20,11 @@ with script_logging(snakemake.log[0]) as log:
     fovs = load_fovs(snakemake.input.fovs)
     coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
     levels = squeeze_levels(
-        model, coords, checkpoint.radius, k_star, device=snakemake.params.device
+        model,
+        coords,
+        checkpoint.radius,
+        k_star,
+        device=DEVICE,
     )
     for level, path in zip(snakemake.params.levels, snakemake.output, strict=True):
         write_per_fov(dict(zip(fovs, levels[level], strict=True)), ["x", "y"], path)

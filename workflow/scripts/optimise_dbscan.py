@@ -14,7 +14,7 @@ from miro.runlog import script_logging
 with script_logging(snakemake.log[0]) as log:
     settings, method = snakemake.params.settings, snakemake.wildcards.method
     dbscan = settings["dbscan"]
-    if method == "DBSCAN" and dbscan["baseline"] == "published":
+    if method == "DBSCAN" and dbscan.get("baseline") == "published":
         best = dict(settings["published_dbscan"], source="published (benchmark_settings.csv)")
         trials = pd.DataFrame(columns=["number", "eps", "min_samples", "value"])
     else:
@@ -28,7 +28,7 @@ with script_logging(snakemake.log[0]) as log:
         best, trials = optimise_with_settings(
             tuning,
             dbscan,
-            seed=snakemake.params.seed,
+            seed=settings["seed"],
             storage_path=Path(snakemake.params.study),
             study_name=f"{snakemake.wildcards.ds}-{method}",
         )

@@ -10,7 +10,7 @@ with script_logging(snakemake.log[0]) as log:
         sorted(fov_index(snakemake.input[0])),
         n_train=settings["n_train"],
         train_fovs=settings["train_fovs"],
-        seed=snakemake.params.seed,
+        seed=settings["seed"],
     )
     log.info("train FOVs %s, %d test FOVs", split["train"], len(split["test"]))
     write_split(split, snakemake.output[0])

@@ -4,21 +4,24 @@
 import shutil
 from pathlib import Path
 
+from miro.config import execution_settings
 from miro.core.training import config_from_settings, train
 from miro.data.augment import load_graphs
 from miro.data.fovs import load_fovs
 from miro.data.split import read_split
 from miro.runlog import script_logging
 
+DEVICE = execution_settings(snakemake.config)["device"]
+
 with script_logging(snakemake.log[0]) as log:
-    graphs = [g for path in snakemake.input.graphs for g in load_graphs(path)]
+    graphs = load_graphs(snakemake.input.graphs)
     train_fovs = load_fovs(snakemake.input.fovs, read_split(snakemake.input.split)["train"])
     cfg = config_from_settings(
         snakemake.params.settings,
         graphs,
         [f[["x", "y"]].to_numpy() for f in train_fovs.values()],
         **snakemake.params.overrides,
-        device=snakemake.params.device,
+        device=DEVICE,
     )
     log.info("training on %d graphs: %s", len(graphs), cfg)
     workdir = Path(snakemake.params.workdir)

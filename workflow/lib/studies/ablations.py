@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,9 +48,9 @@ from miro.outputs.tables import LABELS, RMSE_NOTE, format_pm, markdown_table, md
 from miro.studies.shapes import classify_fovs, confusion_table, macro_f1, shape_names
 
 ABLATION_FOLDER = "Multiple Blinking - Scenario 6"
+STEPS_DATASET = "ablation-steps"  # the data rules' dataset name of the steps ablation's data
 """The benchmark folder the paper's recurrent-steps ablation uses (scenario, blinking, radius)."""
 N_TRAIN = 3  # training FOVs, as for every benchmark scenario (Methods, "MIRO training")
-GRAPHS_PER_CHUNK = 250  # augmentation jobs of the steps ablation
 STEPS_METRICS = ("compression_index", "dirichlet_energy")
 STEPS_COLUMNS = ("architecture", "depth", "repeat", *STEPS_METRICS)
 ALPHA_BLINKING_COLUMNS = ("alpha", "depth", "repeat", *STEPS_METRICS)
@@ -231,10 +230,7 @@ def steps_data_settings(steps: Mapping) -> dict:
         "settings": {
             "n_train": N_TRAIN,
             "model": {"width": steps["width"], "radius": radius, "num_classes": 0},
-            "augment": {
-                "n_graphs": steps["n_graphs"],
-                "chunks": math.ceil(steps["n_graphs"] / GRAPHS_PER_CHUNK),
-            },
+            "augment": {"n_graphs": steps["n_graphs"]},
             "train": {"epochs": steps["epochs"]},
         },
     }
