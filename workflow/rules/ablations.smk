@@ -1,69 +1,61 @@
 """Ablations (config section ``ablations``) and the hyper-parameter table.
 
+Every network of an ablation is a run of a dataset (`miro.studies.runs`): trained by rule
+train, squeezed, tuned, clustered and scored by the rules of model.smk and evaluate.smk, under
+results/<ds>/<run>/. The rules here only summarise them.
+
 - ``steps`` (Supp. Fig. 2): MIRO against a conventional message-passing GNN of the same depth,
-  both trained on simulated Scenario 6 with blinking, for every depth x repeat (seed = repeat)
-  -> results/ablations/steps.{csv,png,pdf}; data, models and per-model metrics in
-  results/ablations/steps/ (its data from the data rules, dataset ``ablation-steps``). Run names carry the
-  loss weight alpha: the steps ablation's runs have the default alpha.
-- ``width`` (Supp. Table 8) and ``loss_weights`` (Supp. Table 9): the named dataset's MIRO
-  retrained on its own augmented graphs with the width, alpha or beta changed (one *variant*
-  each, results/ablations/variants/<ds>/w<width>_a<alpha>_b<beta>/), evaluated as the main
-  pipeline evaluates the dataset -> results/ablations/{width,loss_weights}.{csv,md}. A variant
-  with the dataset's own settings is trained again (same seed: deterministic on the CPU), once
-  for both tables since equal settings give equal run names.
+  both trained on simulated Scenario 6 with blinking (dataset ``ablation-steps``), for every
+  depth x repeat (seed = repeat); compression index and Dirichlet energy per network
+  (steps_metrics) -> results/ablations/steps.{csv,png,pdf}.
 - alpha on blinking data (Supp. Fig. 3; ``loss_weights.blinking_alpha`` with ``steps``): MIRO
-  of the steps ablation at each alpha (the steps runs themselves for the default alpha),
-  compression index against depth -> results/ablations/alpha_blinking.{csv,png,pdf}.
+  of the steps ablation at each alpha -> results/ablations/alpha_blinking.{csv,png,pdf}.
+- ``width`` (Supp. Table 8) and ``loss_weights`` (Supp. Table 9): the named dataset's MIRO
+  retrained on its own augmented graphs with the width, alpha or beta changed, evaluated as
+  the dataset's own MIRO (MIRO + DBSCAN tuned per variant; per-class F1 with a class head)
+  -> results/ablations/{width,loss_weights}.{csv,md}. Equal settings give one run.
 - ``hyperparameters`` (Supp. Table 7): the settings of every configured dataset's model, read
   from its checkpoint -> results/tables/hyperparameters.{csv,md}.
 """
 
 from functools import partial
-from types import SimpleNamespace
 
 from miro.studies.ablations import (
-    VARIANT_RUN,
     ablation_targets,
     ablation_variants,
     blinking_alphas,
     check_ablations,
     class_names,
     default_alpha,
-    variant_overrides,
-    weight_name,
 )
 
 check_ablations(config)
-STEPS = SETTINGS["ablations"]["steps"]
-STEPS_DATA = steps_data_settings(STEPS)
-STEPS_INPUT = (
-    f"{RESULTS}/{STEPS_DATASET}"  # data, split and graphs: the data rules' outputs
-)
-STEPS_DIR = f"{RESULTS}/ablations/steps"
-STEPS_RUN = "{arch}_a{alpha}_L{depth}_r{repeat}"  # one trained network
-ARCHITECTURES = ["miro", "mpnn"]
-WEIGHT = (
-    r"[0-9.e+-]+"  # a loss weight in a run name (miro.studies.ablations.weight_name)
-)
-STEPS_WILDCARDS = {
-    "arch": "|".join(ARCHITECTURES),
-    "alpha": WEIGHT,
-    "depth": r"\d+",
-    "repeat": r"\d+",
-}
+STEPS_RUNS = RUNS.get(STEPS_DATASET, {})
+STEPS_DATA = DATA_SETTINGS.get(STEPS_DATASET)
 LOSS_WEIGHTS = SETTINGS["ablations"]["loss_weights"]
-VARIANT_DIR = f"{RESULTS}/ablations/variants/{{ds}}/{VARIANT_RUN}"
-VARIANT_WILDCARDS = {"width": r"\d+", "alpha": WEIGHT, "beta": WEIGHT}
-VARIANTS = {
-    name: ablation_variants(SETTINGS, name) for name in ("width", "loss_weights")
-}
-VARIANT_SUMMARIES = {  # inputs of the width and loss-weight tables, in table order
-    name: [
-        f"{RESULTS}/ablations/variants/{SETTINGS['ablations'][name]['dataset']}/{run}/summary.csv"
-        for _, run in runs
+
+
+def steps_metrics(select):
+    """steps_metrics files of the steps ablation's runs whose labels pass ``select``."""
+    return [
+        run_path(STEPS_DATASET, run, "steps_metrics.csv")
+        for run, spec in STEPS_RUNS.items()
+        if select(spec.labels)
     ]
-    for name, runs in VARIANTS.items()
-}
+
+
+def variant_files(ablation):
+    """Per-variant inputs of the width or loss-weight table, in table order."""
+    ds = SETTINGS["ablations"][ablation]["dataset"]
+    runs = [name for _, name in ablation_variants(SETTINGS, ablation)]
+    files = {
+        "metrics": [run_path(ds, run, "metrics.csv") for run in runs],
+        "models": [run_path(ds, run, "model.pt") for run in runs],
+        "dbscan": [run_path(ds, run, "dbscan/MIRO.json") for run in runs],
+    }
+    if runs and class_names(DATA_SETTINGS[ds]):
+        files["confusion"] = [run_path(ds, run, "shapes/confusion.csv") for run in runs]
+    return files
 
 
 # final files for rules all and ablations: the hyper-parameter table, each configured ablation
@@ -76,67 +68,26 @@ rule ablations:
 
 
 # ------------------------------------------------------------ recurrent steps (Supp. Fig. 2)
-rule steps_ablation_train:
+rule steps_metrics:
     input:
-        graphs=f"{STEPS_INPUT}/augment/graphs.pt",
-        fovs=f"{STEPS_INPUT}/data/fovs",
-        split=f"{STEPS_INPUT}/split.json",
+        model=f"{RESULTS}/{{ds}}/{{run}}/model.pt",
+        fovs=f"{RESULTS}/{{ds}}/data/fovs",
+        split=f"{RESULTS}/{{ds}}/split.json",
     output:
-        f"{STEPS_DIR}/models/{STEPS_RUN}.pt",
+        f"{RESULTS}/{{ds}}/{{run}}/steps_metrics.csv",
     log:
-        f"{RESULTS}/logs/ablations/steps_train_{STEPS_RUN}.log",
+        f"{RESULTS}/logs/steps_metrics/{{ds}}/{{run}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/ablations/steps_train_{STEPS_RUN}.tsv"
-    wildcard_constraints:
-        **STEPS_WILDCARDS,
-    conda:
-        "../../envs/miro.yaml"
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=240,
-        gpu=1,
-    params:
-        settings=settings_slice(STEPS_DATA, TRAIN_KEYS),
-        overrides=lambda wildcards: {
-            "architecture": wildcards.arch,
-            "steps": int(wildcards.depth),
-            "seed": int(wildcards.repeat),
-            "alpha": float(wildcards.alpha),
-        },
-        workdir=f"{STEPS_DIR}/work/{STEPS_RUN}",
-    script:
-        "../scripts/train.py"
-
-
-rule steps_ablation_evaluate:
-    input:
-        model=f"{STEPS_DIR}/models/{STEPS_RUN}.pt",
-        fovs=f"{STEPS_INPUT}/data/fovs",
-        split=f"{STEPS_INPUT}/split.json",
-    output:
-        f"{STEPS_DIR}/metrics/{STEPS_RUN}.csv",
-    log:
-        f"{RESULTS}/logs/ablations/steps_evaluate_{STEPS_RUN}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/ablations/steps_evaluate_{STEPS_RUN}.tsv"
-    wildcard_constraints:
-        **STEPS_WILDCARDS,
+        f"{RESULTS}/benchmarks/steps_metrics/{{ds}}/{{run}}.tsv"
     conda:
         "../../envs/miro.yaml"
     script:
-        "../scripts/steps_ablation_evaluate.py"
+        "../scripts/steps_metrics.py"
 
 
 rule steps_ablation:
     input:
-        expand(
-            f"{STEPS_DIR}/metrics/{STEPS_RUN}.csv",
-            arch=ARCHITECTURES,
-            alpha=weight_name(default_alpha(STEPS_DATA)),
-            depth=STEPS["depths"],
-            repeat=range(STEPS["repeats"]),
-        ),
+        steps_metrics(lambda run: run["alpha"] == default_alpha(STEPS_DATA)),
     output:
         csv=report(
             f"{RESULTS}/ablations/steps.csv",
@@ -161,12 +112,9 @@ rule steps_ablation:
 
 rule alpha_blinking_ablation:
     input:
-        expand(
-            f"{STEPS_DIR}/metrics/{STEPS_RUN}.csv",
-            arch="miro",
-            alpha=[weight_name(a) for a in blinking_alphas(LOSS_WEIGHTS, STEPS_DATA)],
-            depth=STEPS["depths"],
-            repeat=range(STEPS["repeats"]),
+        steps_metrics(
+            lambda run: run["architecture"] == "miro"
+            and run["alpha"] in blinking_alphas(LOSS_WEIGHTS, STEPS_DATA)
         ),
     output:
         csv=report(
@@ -187,75 +135,15 @@ rule alpha_blinking_ablation:
     conda:
         "../../envs/miro.yaml"
     params:
-        default=default_alpha(STEPS_DATA),
+        default=default_alpha(STEPS_DATA) if STEPS_DATA else None,
     script:
         "../scripts/alpha_blinking.py"
 
 
 # ------------------------------------ hidden width and loss weights (Supp. Tables 8 and 9)
-rule ablation_variant_train:
-    input:
-        graphs=f"{RESULTS}/{{ds}}/augment/graphs.pt",
-        fovs=f"{RESULTS}/{{ds}}/data/fovs",
-        split=f"{RESULTS}/{{ds}}/split.json",
-    output:
-        f"{VARIANT_DIR}/model.pt",
-    log:
-        f"{RESULTS}/logs/ablations/variant_train_{{ds}}_{VARIANT_RUN}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/ablations/variant_train_{{ds}}_{VARIANT_RUN}.tsv"
-    wildcard_constraints:
-        **VARIANT_WILDCARDS,
-    conda:
-        "../../envs/miro.yaml"
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=240,
-        gpu=1,
-    params:
-        settings=sliced(*TRAIN_KEYS),
-        overrides=lambda wildcards: variant_overrides(
-            ds_settings(wildcards), wildcards.width, wildcards.alpha, wildcards.beta
-        )
-        | {"seed": SETTINGS["seed"]},
-        workdir=f"{VARIANT_DIR}/work",
-    script:
-        "../scripts/train.py"
-
-
-rule ablation_variant_evaluate:
-    input:
-        model=f"{VARIANT_DIR}/model.pt",
-        fovs=f"{RESULTS}/{{ds}}/data/fovs",
-        split=f"{RESULTS}/{{ds}}/split.json",
-    output:
-        metrics=f"{VARIANT_DIR}/metrics.csv",
-        trials=f"{VARIANT_DIR}/dbscan_trials.csv",
-        summary=f"{VARIANT_DIR}/summary.csv",
-    log:
-        f"{RESULTS}/logs/ablations/variant_evaluate_{{ds}}_{VARIANT_RUN}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/ablations/variant_evaluate_{{ds}}_{VARIANT_RUN}.tsv"
-    wildcard_constraints:
-        **VARIANT_WILDCARDS,
-    conda:
-        "../../envs/miro.yaml"
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=60,
-    params:
-        settings=sliced(*TUNING_KEYS, seed=True),
-        names=lambda wildcards: class_names(ds_settings(wildcards)),
-        study=f"{VARIANT_DIR}/dbscan_study.db",
-    script:
-        "../scripts/ablation_variant_evaluate.py"
-
-
 rule width_ablation:
     input:
-        VARIANT_SUMMARIES["width"],
+        **variant_files("width"),
     output:
         csv=report(
             f"{RESULTS}/ablations/width.csv",
@@ -268,7 +156,7 @@ rule width_ablation:
     conda:
         "../../envs/miro.yaml"
     params:
-        table_keys=[key for key, _ in VARIANTS["width"]],
+        table_keys=[key for key, _ in ablation_variants(SETTINGS, "width")],
         ablation="width",
         dataset=SETTINGS["ablations"]["width"]["dataset"],
         preset=SETTINGS["preset"],
@@ -278,7 +166,7 @@ rule width_ablation:
 
 rule loss_weights_ablation:
     input:
-        VARIANT_SUMMARIES["loss_weights"],
+        **variant_files("loss_weights"),
     output:
         csv=report(
             f"{RESULTS}/ablations/loss_weights.csv",
@@ -291,7 +179,7 @@ rule loss_weights_ablation:
     conda:
         "../../envs/miro.yaml"
     params:
-        table_keys=[key for key, _ in VARIANTS["loss_weights"]],
+        table_keys=[key for key, _ in ablation_variants(SETTINGS, "loss_weights")],
         ablation="loss_weights",
         dataset=LOSS_WEIGHTS["dataset"],
         preset=SETTINGS["preset"],
@@ -302,7 +190,7 @@ rule loss_weights_ablation:
 # ----------------------------------------------------------- hyper-parameters (Supp. Table 7)
 rule hyperparameters:
     input:
-        [model_checkpoint(SimpleNamespace(ds=ds)) for ds in DATASETS],
+        [checkpoint_of(ds, MAIN) for ds in DATASETS],
     output:
         csv=report(
             f"{RESULTS}/tables/hyperparameters.csv",

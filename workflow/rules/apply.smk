@@ -27,9 +27,9 @@ if APPLY_INPUTS:
     rule apply:
         input:
             localizations=lambda wildcards: APPLY_INPUTS[wildcards.stem],
-            model=model_checkpoint(SimpleNamespace(ds=APPLY["dataset"])),
-            miro=f"{RESULTS}/{APPLY['dataset']}/dbscan/MIRO.json",
-            dbscan=f"{RESULTS}/{APPLY['dataset']}/dbscan/DBSCAN.json",
+            model=checkpoint_of(APPLY["dataset"], MAIN),
+            miro=run_path(APPLY["dataset"], MAIN, "dbscan/MIRO.json"),
+            dbscan=run_path(APPLY["dataset"], MAIN, "dbscan/DBSCAN.json"),
         output:
             labels=f"{RESULTS}/apply/{{stem}}.labels.csv",
             clusters_miro=f"{RESULTS}/apply/{{stem}}.clusters_miro.csv",

@@ -7,11 +7,11 @@ read them with `miro.config.execution_settings`, and changing them re-runs nothi
 """
 
 import re
-from types import SimpleNamespace
 from pathlib import Path
 
 from miro.config import resolve_config, settings_slice
 from miro.studies.ablations import STEPS_DATASET, steps_data_settings
+from miro.studies.runs import MAIN, dataset_runs, run_dir
 
 SETTINGS = resolve_config(config)
 DATASETS = list(SETTINGS["datasets"])  # the configured datasets
@@ -85,28 +85,67 @@ TUNING_KEYS = tuple(
 
 
 def dbscan_params(wildcards):
-    """DBSCAN parameters' definition for one method: the published baseline, or the study."""
+    """DBSCAN parameters' definition for one run and method: the published baseline, or the
+    Optuna study (its search settings, seed and the ground truth it scores against)."""
     settings = ds_settings(wildcards)
     if wildcards.method == "DBSCAN" and settings["dbscan"]["baseline"] == "published":
-        return settings_slice(settings, ["dbscan.baseline", "published_dbscan"])
-    return settings_slice(settings, TUNING_KEYS) | {"seed": SETTINGS["seed"]}
+        if wildcards.run == MAIN:
+            return settings_slice(settings, ["dbscan.baseline", "published_dbscan"])
+    study = settings_slice(settings, TUNING_KEYS)
+    return study | {"seed": SETTINGS["seed"], "truth": run_of(wildcards).truth}
 
 
 def augment_threads(wildcards):
     return ds_settings(wildcards)["augment"]["chunks"]
 
 
-def model_checkpoint(wildcards):
-    if ds_settings(wildcards)["model"]["source"] == "published":
-        return f"{RESULTS}/{wildcards.ds}/model/published.pt"
-    return f"{RESULTS}/{wildcards.ds}/model/model.pt"
+# --- runs: every model of a dataset and its evaluation, results/{ds}/{run}/ (miro.studies.runs)
+RUNS = dataset_runs(SETTINGS, DATA_SETTINGS)
+
+
+wildcard_constraints:
+    run="|".join(sorted({re.escape(run) for runs in RUNS.values() for run in runs})),
+
+
+def run_of(wildcards):
+    return RUNS[wildcards.ds][wildcards.run]
+
+
+def run_path(ds, run, name):
+    """A file of one run (the one path scheme, `miro.studies.runs`)."""
+    return f"{run_dir(RESULTS, ds, run)}/{name}"
+
+
+def checkpoint_of(ds, run):
+    """The checkpoint a run trains, or the published weights of a dataset's own MIRO."""
+    if run == MAIN and DATA_SETTINGS[ds]["model"]["source"] == "published":
+        return run_path(ds, MAIN, "published.pt")
+    return run_path(ds, run, "model.pt")
+
+
+def run_model(wildcards):
+    """Input function: the checkpoint whose model squeezes the run's FOVs."""
+    return checkpoint_of(wildcards.ds, run_of(wildcards).model_of)
+
+
+def run_file(name):
+    """Input function: a file of the wildcards' run."""
+    return lambda wildcards: run_path(wildcards.ds, wildcards.run, name)
 
 
 def clustering_coords(wildcards):
-    """Plain DBSCAN clusters the raw localizations; MIRO + DBSCAN the squeezed ones."""
+    """Plain DBSCAN clusters the raw localizations; MIRO + DBSCAN the run's squeezed ones."""
     if wildcards.method == "MIRO":
-        return [f"{RESULTS}/{wildcards.ds}/transform/squeezed.csv.gz"]
+        return [run_path(wildcards.ds, wildcards.run, "squeezed.csv.gz")]
     return []
+
+
+def run_labels(wildcards):
+    """Input function: the labels of every method the run scores."""
+    methods = run_of(wildcards).methods
+    return [
+        run_path(wildcards.ds, wildcards.run, f"labels/{m}.csv.gz") for m in methods
+    ]
 
 
 def final_outputs():

@@ -1,4 +1,5 @@
-"""Evaluation: DBSCAN parameters (published or Optuna), clustering, per-FOV metrics, statistics."""
+"""Evaluation of every run: DBSCAN parameters (published or Optuna), clustering, per-FOV
+metrics (the one pipeline of `miro.studies.runs`)."""
 
 
 rule optimise_dbscan:
@@ -7,18 +8,18 @@ rule optimise_dbscan:
         split=f"{RESULTS}/{{ds}}/split.json",
         coords=clustering_coords,
     output:
-        params=f"{RESULTS}/{{ds}}/dbscan/{{method}}.json",
-        trials=f"{RESULTS}/{{ds}}/dbscan/{{method}}_trials.csv",
+        params=f"{RESULTS}/{{ds}}/{{run}}/dbscan/{{method}}.json",
+        trials=f"{RESULTS}/{{ds}}/{{run}}/dbscan/{{method}}_trials.csv",
     log:
-        f"{RESULTS}/logs/optimise_dbscan/{{ds}}_{{method}}.log",
+        f"{RESULTS}/logs/optimise_dbscan/{{ds}}/{{run}}_{{method}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/optimise_dbscan/{{ds}}_{{method}}.tsv"
+        f"{RESULTS}/benchmarks/optimise_dbscan/{{ds}}/{{run}}_{{method}}.tsv"
     conda:
         "../../envs/miro.yaml"
     threads: 1
     params:
         settings=dbscan_params,
-        study=lambda wildcards: f"{RESULTS}/{wildcards.ds}/dbscan/{wildcards.method}_study.db",
+        study=run_file("dbscan/{method}_study.db"),
     script:
         "../scripts/optimise_dbscan.py"
 
@@ -26,14 +27,14 @@ rule optimise_dbscan:
 rule cluster:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
-        params=f"{RESULTS}/{{ds}}/dbscan/{{method}}.json",
+        params=f"{RESULTS}/{{ds}}/{{run}}/dbscan/{{method}}.json",
         coords=clustering_coords,
     output:
-        f"{RESULTS}/{{ds}}/labels/{{method}}.csv.gz",
+        f"{RESULTS}/{{ds}}/{{run}}/labels/{{method}}.csv.gz",
     log:
-        f"{RESULTS}/logs/cluster/{{ds}}_{{method}}.log",
+        f"{RESULTS}/logs/cluster/{{ds}}/{{run}}_{{method}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/cluster/{{ds}}_{{method}}.tsv"
+        f"{RESULTS}/benchmarks/cluster/{{ds}}/{{run}}_{{method}}.tsv"
     conda:
         "../../envs/miro.yaml"
     threads: 1
@@ -45,17 +46,18 @@ rule metrics:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
-        labels=expand(f"{RESULTS}/{{{{ds}}}}/labels/{{method}}.csv.gz", method=METHODS),
+        labels=run_labels,
     output:
-        f"{RESULTS}/{{ds}}/metrics.csv",
+        f"{RESULTS}/{{ds}}/{{run}}/metrics.csv",
     log:
-        f"{RESULTS}/logs/metrics/{{ds}}.log",
+        f"{RESULTS}/logs/metrics/{{ds}}/{{run}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/metrics/{{ds}}.tsv"
+        f"{RESULTS}/benchmarks/metrics/{{ds}}/{{run}}.tsv"
     conda:
         "../../envs/miro.yaml"
     threads: 1
     params:
-        methods=METHODS,
+        methods=lambda wildcards: list(run_of(wildcards).methods),
+        truth=lambda wildcards: run_of(wildcards).truth,
     script:
         "../scripts/metrics.py"

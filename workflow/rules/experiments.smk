@@ -1,8 +1,9 @@
 """Experiments beyond Table 1 (config section ``experiments``), on configured datasets.
 
-- ``shapes``: clustering + classification of shape mixtures (Fig. 3) -> results/<ds>/shapes/
-- ``multiscale``: spot and ring levels of NPC-like structures (Figs. 1, 5a-b)
-  -> results/<ds>/multiscale/
+- ``shapes``: clustering + classification of shape mixtures (Fig. 3) -> results/<ds>/<run>/shapes/
+  (every run of a model with a class head: the dataset's own and the ablation variants)
+- ``multiscale``: spot and ring levels of NPC-like structures (Figs. 1, 5a-b): the runs
+  ``spots`` and ``rings`` of the dataset's MIRO (`miro.studies.runs`) -> results/<ds>/multiscale/
 - ``adjacent``: JI_c of adjacent cluster pairs against their distance (Fig. 4a)
   -> results/adjacent/<ds>/
 Figures go to results/figures/{fig3,fig5,fig4a}_<ds>.{png,pdf}.
@@ -29,21 +30,21 @@ rule classify_shapes:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
-        model=model_checkpoint,
-        labels=f"{RESULTS}/{{ds}}/labels/MIRO.csv.gz",
+        model=run_model,
+        labels=run_file("labels/MIRO.csv.gz"),
     output:
-        classes=f"{RESULTS}/{{ds}}/shapes/classes.csv.gz",
-        pairs=f"{RESULTS}/{{ds}}/shapes/pairs.csv",
+        classes=f"{RESULTS}/{{ds}}/{{run}}/shapes/classes.csv.gz",
+        pairs=f"{RESULTS}/{{ds}}/{{run}}/shapes/pairs.csv",
         confusion=report(
-            f"{RESULTS}/{{ds}}/shapes/confusion.csv",
+            f"{RESULTS}/{{ds}}/{{run}}/shapes/confusion.csv",
             caption="../report/confusion.rst",
             category="Experiments",
             subcategory="{ds}",
         ),
     log:
-        f"{RESULTS}/logs/classify_shapes/{{ds}}.log",
+        f"{RESULTS}/logs/classify_shapes/{{ds}}/{{run}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/classify_shapes/{{ds}}.tsv"
+        f"{RESULTS}/benchmarks/classify_shapes/{{ds}}/{{run}}.tsv"
     conda:
         "../../envs/miro.yaml"
     threads: 2
@@ -57,10 +58,10 @@ rule fig3:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
-        labels=f"{RESULTS}/{{ds}}/labels/MIRO.csv.gz",
-        classes=f"{RESULTS}/{{ds}}/shapes/classes.csv.gz",
-        confusion=f"{RESULTS}/{{ds}}/shapes/confusion.csv",
-        metrics=f"{RESULTS}/{{ds}}/metrics.csv",
+        labels=f"{RESULTS}/{{ds}}/{MAIN}/labels/MIRO.csv.gz",
+        classes=f"{RESULTS}/{{ds}}/{MAIN}/shapes/classes.csv.gz",
+        confusion=f"{RESULTS}/{{ds}}/{MAIN}/shapes/confusion.csv",
+        metrics=f"{RESULTS}/{{ds}}/{MAIN}/metrics.csv",
     output:
         png=report(
             f"{RESULTS}/figures/fig3_{{ds}}.png",
@@ -83,67 +84,10 @@ rule fig3:
 
 
 # ------------------------------------------------------------------ multiscale (Figs. 1, 5a-b)
-rule multiscale_squeeze:
-    input:
-        model=model_checkpoint,
-        fovs=f"{RESULTS}/{{ds}}/data/fovs",
-    output:
-        expand(
-            f"{RESULTS}/{{{{ds}}}}/multiscale/squeezed_{{level}}.csv.gz", level=LEVELS
-        ),
-    log:
-        f"{RESULTS}/logs/multiscale_squeeze/{{ds}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/multiscale_squeeze/{{ds}}.tsv"
-    conda:
-        "../../envs/miro.yaml"
-    threads: 2
-    params:
-        levels=list(LEVELS),
-    script:
-        "../scripts/multiscale_squeeze.py"
-
-
-rule multiscale_dbscan:
-    input:
-        fovs=f"{RESULTS}/{{ds}}/data/fovs",
-        split=f"{RESULTS}/{{ds}}/split.json",
-        squeezed=f"{RESULTS}/{{ds}}/multiscale/squeezed_{{level}}.csv.gz",
-    output:
-        params=f"{RESULTS}/{{ds}}/multiscale/dbscan/{{level}}_{{method}}.json",
-        trials=f"{RESULTS}/{{ds}}/multiscale/dbscan/{{level}}_{{method}}_trials.csv",
-    log:
-        f"{RESULTS}/logs/multiscale_dbscan/{{ds}}_{{level}}_{{method}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/multiscale_dbscan/{{ds}}_{{level}}_{{method}}.tsv"
-    conda:
-        "../../envs/miro.yaml"
-    params:
-        settings=sliced(*TUNING_KEYS, seed=True),
-        study=lambda wildcards: (
-            f"{RESULTS}/{wildcards.ds}/multiscale/dbscan/"
-            f"{wildcards.level}_{wildcards.method}_study.db"
-        ),
-    script:
-        "../scripts/multiscale_dbscan.py"
-
-
 rule multiscale_evaluate:
     input:
-        fovs=f"{RESULTS}/{{ds}}/data/fovs",
-        split=f"{RESULTS}/{{ds}}/split.json",
-        squeezed=expand(
-            f"{RESULTS}/{{{{ds}}}}/multiscale/squeezed_{{level}}.csv.gz", level=LEVELS
-        ),
-        params=[  # level-major order, as the script reads them
-            f"{RESULTS}/{{ds}}/multiscale/dbscan/{level}_{method}.json"
-            for level in LEVELS
-            for method in METHODS
-        ],
+        [f"{RESULTS}/{{ds}}/{level}/metrics.csv" for level in LEVELS],
     output:
-        labels=expand(
-            f"{RESULTS}/{{{{ds}}}}/multiscale/labels_{{level}}.csv.gz", level=LEVELS
-        ),
         metrics=f"{RESULTS}/{{ds}}/multiscale/metrics.csv",
         stats=report(
             f"{RESULTS}/{{ds}}/multiscale/stats.csv",
@@ -153,13 +97,10 @@ rule multiscale_evaluate:
         ),
     log:
         f"{RESULTS}/logs/multiscale_evaluate/{{ds}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/multiscale_evaluate/{{ds}}.tsv"
     conda:
         "../../envs/miro.yaml"
     params:
         levels=list(LEVELS),
-        methods=METHODS,
     script:
         "../scripts/multiscale_evaluate.py"
 
@@ -168,9 +109,11 @@ rule fig5:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
-        labels=expand(
-            f"{RESULTS}/{{{{ds}}}}/multiscale/labels_{{level}}.csv.gz", level=LEVELS
-        ),
+        labels=[
+            f"{RESULTS}/{{ds}}/{level}/labels/{method}.csv.gz"
+            for level in LEVELS
+            for method in METHODS
+        ],
         metrics=f"{RESULTS}/{{ds}}/multiscale/metrics.csv",
         stats=f"{RESULTS}/{{ds}}/multiscale/stats.csv",
     output:
@@ -189,6 +132,7 @@ rule fig5:
         "../../envs/miro.yaml"
     params:
         levels=list(LEVELS),
+        methods=METHODS,
         example_fov=SETTINGS["example_fov"],
     script:
         "../scripts/fig5.py"
@@ -197,8 +141,10 @@ rule fig5:
 # ----------------------------------------------------------------------------- adjacent (Fig. 4a)
 rule adjacent_scan:
     input:
-        model=model_checkpoint,
-        params=expand(f"{RESULTS}/{{{{ds}}}}/dbscan/{{method}}.json", method=METHODS),
+        model=lambda wildcards: checkpoint_of(wildcards.ds, MAIN),
+        params=expand(
+            f"{RESULTS}/{{{{ds}}}}/{MAIN}/dbscan/{{method}}.json", method=METHODS
+        ),
     output:
         scan=f"{RESULTS}/adjacent/{{ds}}/jic.csv",
         summary=report(

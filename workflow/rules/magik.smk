@@ -62,8 +62,8 @@ rule magik_table:
     input:
         magik_models=expand(f"{MAGIK_DIR}/{{ds}}/model.pt", ds=MAGIK_DATASETS),
         magik_metrics=expand(f"{MAGIK_DIR}/{{ds}}/metrics.csv", ds=MAGIK_DATASETS),
-        miro_models=[model_checkpoint(SimpleNamespace(ds=ds)) for ds in MAGIK_DATASETS],
-        miro_metrics=expand(f"{RESULTS}/{{ds}}/metrics.csv", ds=MAGIK_DATASETS),
+        miro_models=[checkpoint_of(ds, MAIN) for ds in MAGIK_DATASETS],
+        miro_metrics=[run_path(ds, MAIN, "metrics.csv") for ds in MAGIK_DATASETS],
     output:
         csv=report(
             f"{RESULTS}/ablations/magik.csv",

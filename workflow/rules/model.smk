@@ -1,4 +1,5 @@
-"""Model: train MIRO (GPU when present) or import published weights, then squeeze the FOVs."""
+"""Model: train a run's network (GPU when present) or import published weights, then squeeze
+the FOVs with a run's model at its step."""
 
 
 rule train:
@@ -7,12 +8,12 @@ rule train:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
     output:
-        model=f"{RESULTS}/{{ds}}/model/model.pt",
-        losses=f"{RESULTS}/{{ds}}/model/losses.csv",
+        model=f"{RESULTS}/{{ds}}/{{run}}/model.pt",
+        losses=f"{RESULTS}/{{ds}}/{{run}}/losses.csv",
     log:
-        f"{RESULTS}/logs/train/{{ds}}.log",
+        f"{RESULTS}/logs/train/{{ds}}/{{run}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train/{{ds}}.tsv"
+        f"{RESULTS}/benchmarks/train/{{ds}}/{{run}}.tsv"
     conda:
         "../../envs/miro.yaml"
     threads: 2
@@ -22,35 +23,37 @@ rule train:
         gpu=1,
     params:
         settings=sliced(*TRAIN_KEYS),
-        overrides={"seed": SETTINGS["seed"]},
-        workdir=lambda wildcards: f"{RESULTS}/{wildcards.ds}/model/work",
+        overrides=lambda wildcards: {"seed": SETTINGS["seed"]} | run_of(wildcards).train,
+        workdir=run_file("work"),
     script:
         "../scripts/train.py"
 
 
 rule transform:
     input:
-        model=model_checkpoint,
+        model=run_model,
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
     output:
-        f"{RESULTS}/{{ds}}/transform/squeezed.csv.gz",
+        f"{RESULTS}/{{ds}}/{{run}}/squeezed.csv.gz",
     log:
-        f"{RESULTS}/logs/transform/{{ds}}.log",
+        f"{RESULTS}/logs/transform/{{ds}}/{{run}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/transform/{{ds}}.tsv"
+        f"{RESULTS}/benchmarks/transform/{{ds}}/{{run}}.tsv"
     conda:
         "../../envs/miro.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
+    params:
+        step=lambda wildcards: run_of(wildcards).step,
     script:
         "../scripts/transform.py"
 
 
 rule import_published:
     output:
-        f"{RESULTS}/{{ds}}/model/published.pt",
+        f"{RESULTS}/{{ds}}/{MAIN}/published.pt",
     log:
         f"{RESULTS}/logs/import_published/{{ds}}.log",
     conda:

@@ -3,7 +3,7 @@
 
 rule tables:
     input:
-        expand(f"{RESULTS}/{{ds}}/metrics.csv", ds=TABLE1_DATASETS),
+        [run_path(ds, MAIN, "metrics.csv") for ds in TABLE1_DATASETS],
     output:
         table1_csv=report(
             f"{RESULTS}/tables/table1.csv",
@@ -40,7 +40,7 @@ rule tables:
 
 rule single_shot_table:
     input:
-        expand(f"{RESULTS}/{{ds}}/metrics.csv", ds=SINGLE_SHOT_DATASETS),
+        [run_path(ds, MAIN, "metrics.csv") for ds in SINGLE_SHOT_DATASETS],
     output:
         csv=report(
             f"{RESULTS}/ablations/single_shot.csv",
@@ -63,8 +63,10 @@ rule fig2:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
-        labels=expand(f"{RESULTS}/{{{{ds}}}}/labels/{{method}}.csv.gz", method=METHODS),
-        metrics=f"{RESULTS}/{{ds}}/metrics.csv",
+        labels=expand(
+            f"{RESULTS}/{{{{ds}}}}/{MAIN}/labels/{{method}}.csv.gz", method=METHODS
+        ),
+        metrics=f"{RESULTS}/{{ds}}/{MAIN}/metrics.csv",
     output:
         png=report(
             f"{RESULTS}/figures/fig2_{{ds}}.png",

@@ -1,12 +1,29 @@
-"""Rules width_ablation and loss_weights_ablation: Supp. Tables 8 and 9 from variant summaries."""
+"""Rules width_ablation and loss_weights_ablation: Supp. Tables 8 and 9 from the runs of the
+variants (metrics, checkpoint, tuned DBSCAN and, with a class head, the confusion table)."""
+
+import json
+from pathlib import Path
 
 import pandas as pd
 
+from miro.core.checkpoint import load_checkpoint
 from miro.runlog import script_logging
-from miro.studies.ablations import variant_table, write_variant_table
+from miro.studies.ablations import variant_summary, variant_table, write_variant_table
 
 with script_logging(snakemake.log[0]) as log:
-    summaries = [pd.read_csv(path).to_dict("records")[0] for path in snakemake.input]
+    inputs = snakemake.input
+    confusion = inputs.get("confusion") or [None] * len(inputs.metrics)
+    summaries = [
+        variant_summary(
+            pd.read_csv(metrics),
+            load_checkpoint(model),
+            json.loads(Path(dbscan).read_text()),
+            None if table is None else pd.read_csv(table, index_col="true_class"),
+        )
+        for metrics, model, dbscan, table in zip(
+            inputs.metrics, inputs.models, inputs.dbscan, confusion, strict=True
+        )
+    ]
     table = variant_table(snakemake.params.table_keys, summaries)
     log.info("%s ablation, %d variants:\n%s", snakemake.params.ablation, len(table), table)
     write_variant_table(

@@ -2,30 +2,31 @@
 
 import pandas as pd
 
-from miro.data.fovs import load_fovs, read_per_fov
+from miro.data.fovs import ground_truth, load_fovs, read_per_fov
 from miro.data.split import read_split
 from miro.outputs.study_figures import fig5
 from miro.runlog import script_logging
-from miro.studies.multiscale import level_dataset, truth
+from miro.studies.multiscale import LEVELS, level_dataset
 
 with script_logging(snakemake.log[0]) as log:
-    ds = snakemake.wildcards.ds
+    ds, methods = snakemake.wildcards.ds, snakemake.params.methods
     test = read_split(snakemake.input.split)["test"]
     fov = snakemake.params.example_fov if snakemake.params.example_fov in test else test[0]
     frame = load_fovs(snakemake.input.fovs, [fov])[fov]
-    levels = dict(zip(snakemake.params.levels, snakemake.input.labels, strict=True))
-    examples = {}
-    for level in ("rings", "spots"):  # the paper's order: a rings, b spots
-        labels = read_per_fov(levels[level], ["DBSCAN", "MIRO"])[fov]
-        examples[level] = {
+    paths = iter(snakemake.input.labels)  # level-major, methods in order
+    labels = {
+        level: {method: read_per_fov(next(paths), ["label"])[fov] for method in methods}
+        for level in snakemake.params.levels
+    }
+    examples = {
+        level: {
             "coords": frame[["x", "y"]].to_numpy(),
             "fov": fov,
-            "labels": {
-                "DBSCAN": labels[:, 0],
-                "MIRO": labels[:, 1],
-                "Ground truth": truth(frame, level, f"FOV {fov}"),
-            },
+            "labels": labels[level]
+            | {"Ground truth": ground_truth(frame, LEVELS[level], f"FOV {fov}")},
         }
+        for level in ("rings", "spots")  # the paper's order: a rings, b spots
+    }
     datasets = {level: level_dataset(ds, level) for level in examples}
     long_df, stats = pd.read_csv(snakemake.input.metrics), pd.read_csv(snakemake.input.stats)
     fig5(examples, long_df, stats, datasets, ds, snakemake.output.png, snakemake.output.pdf)

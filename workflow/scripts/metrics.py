@@ -1,6 +1,6 @@
-"""Rule metrics: per-FOV metrics of every method on the test FOVs (long table)."""
+"""Rule metrics: per-FOV metrics of every method of a run on the test FOVs (long table)."""
 
-from miro.data.fovs import load_fovs, read_per_fov
+from miro.data.fovs import ground_truth, load_fovs, read_per_fov
 from miro.data.split import read_split
 from miro.evaluation.metrics import FovRecord, evaluate_fovs
 from miro.files import write_csv_atomic
@@ -18,7 +18,7 @@ with script_logging(snakemake.log[0]) as log:
             dataset=snakemake.wildcards.ds,
             fov=f,
             coords=frame[["x", "y"]].to_numpy(),
-            truth=frame["index"].to_numpy(),
+            truth=ground_truth(frame, snakemake.params.truth, f"{snakemake.input.fovs} FOV {f}"),
             predictions={m: labels[m][f] for m in labels},
         )
         for f, frame in fovs.items()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from miro.data.fovs import load_fovs, read_per_fov
+from miro.data.fovs import ground_truth, load_fovs, read_per_fov
 from miro.data.split import read_split
 from miro.evaluation.tuning import optimise_with_settings
 from miro.files import atomic_path
@@ -22,7 +22,10 @@ with script_logging(snakemake.log[0]) as log:
         fovs = load_fovs(snakemake.input.fovs, fov_ids)
         squeezed = read_per_fov(snakemake.input.coords[0], ["x", "y"]) if method == "MIRO" else {}
         tuning = [
-            (squeezed.get(f, frame[["x", "y"]].to_numpy()), frame["index"].to_numpy())
+            (
+                squeezed.get(f, frame[["x", "y"]].to_numpy()),
+                ground_truth(frame, settings["truth"], f"{snakemake.input.fovs} FOV {f}"),
+            )
             for f, frame in fovs.items()
         ]
         best, trials = optimise_with_settings(
@@ -30,7 +33,7 @@ with script_logging(snakemake.log[0]) as log:
             dbscan,
             seed=settings["seed"],
             storage_path=Path(snakemake.params.study),
-            study_name=f"{snakemake.wildcards.ds}-{method}",
+            study_name=f"{snakemake.wildcards.ds}-{snakemake.wildcards.run}-{method}",
         )
         best = dict(best, source=f"optuna on {dbscan['tuning_fovs']} FOVs {fov_ids}")
     log.info("%s: %s", method, best)

@@ -1,4 +1,5 @@
-"""Rule transform: squeeze every FOV of a dataset with the trained MIRO (coordinates in nm)."""
+"""Rule transform: every FOV of a dataset squeezed by a run's model at the run's recurrent step
+(coordinates in nm)."""
 
 from miro.config import execution_settings
 from miro.core.checkpoint import load_checkpoint
@@ -10,10 +11,10 @@ DEVICE = execution_settings(snakemake.config)["device"]
 
 with script_logging(snakemake.log[0]) as log:
     checkpoint = load_checkpoint(snakemake.input.model)
-    model = checkpoint.model
     fovs = load_fovs(snakemake.input.fovs)
     coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
-    results = squeeze_many(model, coords, checkpoint.radius, device=DEVICE)
+    step = snakemake.params.step
+    results = squeeze_many(checkpoint.model, coords, checkpoint.radius, device=DEVICE, step=step)
     squeezed = {fov: r.squeezed_nm for fov, r in zip(fovs, results, strict=True)}
-    log.info("squeezed %d FOVs", len(squeezed))
+    log.info("squeezed %d FOVs at step %d of %d", len(squeezed), step, checkpoint.model.steps)
     write_per_fov(squeezed, ["x", "y"], snakemake.output[0])

@@ -79,3 +79,13 @@ def read_per_fov(path: Path | str, columns: list[str]) -> dict[int, np.ndarray]:
         raise ValueError(f"{path}: missing columns {absent}")
     key = columns[0] if len(columns) == 1 else columns
     return {int(fov): group[key].to_numpy() for fov, group in table.groupby("fov", sort=True)}
+
+
+def ground_truth(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
+    """Ground-truth labels of one FOV from ``column`` (``index``; ``index_coarse`` for the
+    rings of multiscale data); ``where`` (file and FOV) names it when the column is missing."""
+    if column not in frame.columns:
+        raise ValueError(
+            f"{where}: no ground-truth column {column!r} (columns: {list(frame.columns)})"
+        )
+    return frame[column].to_numpy()

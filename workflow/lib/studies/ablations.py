@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,20 +30,15 @@ from miro.core.checkpoint import Checkpoint, parameter_count
 from miro.core.graph import fov_graph
 from miro.core.model import MIRO, resolve_device
 from miro.core.mpnn import MPNN
-from miro.core.squeeze import squeeze_many
-from miro.evaluation.dbscan import dbscan_labels
 from miro.evaluation.metrics import (
     METRICS,
-    FovRecord,
     compression_index,
     dirichlet_energy,
-    evaluate_fovs,
 )
-from miro.evaluation.tuning import optimise_with_settings
 from miro.files import write_csv_atomic, write_text_atomic
 from miro.outputs.figures import save_figure
 from miro.outputs.tables import LABELS, RMSE_NOTE, format_pm, markdown_table, md_escape
-from miro.studies.shapes import classify_fovs, confusion_table, macro_f1, shape_names
+from miro.studies.shapes import macro_f1, shape_names
 
 ABLATION_FOLDER = "Multiple Blinking - Scenario 6"
 STEPS_DATASET = "ablation-steps"  # the data rules' dataset name of the steps ablation's data
@@ -70,6 +63,8 @@ HYPERPARAMETER_COLUMNS = (
 INTEGER_COLUMNS = ("width", "steps", "k_star", "batch_size", "epochs", "n_graphs", "parameters")
 VARIANT_RUN = "w{width}_a{alpha}_b{beta}"
 """Name of one variant of a dataset's MIRO: its hidden width and loss weights alpha, beta."""
+STEPS_RUN = "{arch}_a{alpha}_L{depth}_r{repeat}"
+"""Name of one network of the recurrent-steps ablation."""
 VARIANT_SETTINGS = ("width", "alpha", "beta")
 VARIANT_TITLES = {
     "width": "Supplementary Table 8. Hidden width of MIRO",
@@ -201,15 +196,42 @@ def loss_weight_variants(
     ]
 
 
-def variant_overrides(settings: Mapping, width: str, alpha: str, beta: str) -> dict:
-    """`miro.core.training.config_from_settings` overrides of a variant from its run-name fields;
-    beta
-    only when it differs from the dataset's (which `config_from_settings` drops to 0 for a
-    model without a class head)."""
-    overrides = {"width": int(width), "alpha": float(alpha)}
-    if float(beta) != float(settings["train"]["beta"]):
-        overrides["beta"] = float(beta)
+def variant_training(settings: Mapping, key: Mapping) -> dict[str, float]:
+    """`miro.core.training.config_from_settings` overrides of the variant with table ``key``
+    (``{"width": w}`` or ``{"weight": "alpha" | "beta", "value": v}``) of a dataset (resolved
+    ``settings``): width and alpha always, beta only when it differs from the dataset's (which
+    `config_from_settings` drops to 0 for a model without a class head)."""
+    changes = {key["weight"]: key["value"]} if "weight" in key else dict(key)
+    overrides = {
+        "width": int(changes.get("width", settings["model"]["width"])),
+        "alpha": float(changes.get("alpha", settings["train"]["alpha"])),
+    }
+    beta = float(changes.get("beta", settings["train"]["beta"]))
+    if beta != float(settings["train"]["beta"]):
+        overrides["beta"] = beta
     return overrides
+
+
+def steps_runs(settings: Mapping, steps_data: Mapping) -> dict[str, tuple[dict, dict]]:
+    """Networks of the recurrent-steps ablation (Supp. Fig. 2) and of alpha on blinking data
+    (Supp. Fig. 3): run name -> (training overrides, labels), for MIRO and the MPNN at the
+    default alpha and MIRO at every ``loss_weights.blinking_alpha``, every depth x repeat
+    (seed = repeat). ``steps_data``: `steps_data_settings`."""
+    steps = settings["ablations"]["steps"]
+    alphas = {arch: [default_alpha(steps_data)] for arch in ARCHITECTURE_LABELS}
+    alphas["miro"] = blinking_alphas(settings["ablations"]["loss_weights"], steps_data)
+    runs = {}
+    for arch, values in alphas.items():
+        for alpha in values:
+            for depth in steps["depths"]:
+                for repeat in range(steps["repeats"]):
+                    name = STEPS_RUN.format(
+                        arch=arch, alpha=weight_name(alpha), depth=depth, repeat=repeat
+                    )
+                    train = {"architecture": arch, "steps": depth, "seed": repeat, "alpha": alpha}
+                    labels = {"architecture": arch, "alpha": alpha, "depth": depth}
+                    runs[name] = (train, labels | {"repeat": repeat})
+    return runs
 
 
 def steps_data_settings(steps: Mapping) -> dict:
@@ -354,102 +376,40 @@ def _plot_against_depth(
 
 
 # --------------------------------------------------- width and loss weights (Supp. Tables 8, 9)
-@dataclass
-class Evaluation:
-    """One model evaluated on its dataset (`evaluate_on_dataset`)."""
-
-    metrics: pd.DataFrame  # per test FOV, long (`evaluate_fovs`), method "MIRO"
-    dbscan: dict  # tuned DBSCAN parameters: eps (nm), min_samples
-    trials: pd.DataFrame  # the Optuna trials (`miro.evaluation.tuning.optimise_dbscan`)
-    confusion: pd.DataFrame | None  # `confusion_table`; None without a class head
-
-
-def evaluate_on_dataset(
-    model: MIRO,
-    radius: float,
-    tuning: Mapping[int, pd.DataFrame],
-    test: Mapping[int, pd.DataFrame],
-    dbscan: Mapping,
-    *,
-    dataset: str,
-    names: Sequence[str] = (),
-    seed: int = 0,
-    storage_path: Path | None = None,
-    study_name: str = "dbscan",
-    device: str | torch.device = "auto",
-) -> Evaluation:
-    """Evaluate ``model`` as the main pipeline evaluates a dataset's MIRO + DBSCAN (Table 1).
-
-    The tuning and test FOVs (frames with ``x``, ``y`` in nm, ``index``, and ``class`` for a
-    class head) are squeezed (`miro.core.squeeze.squeeze_many`); DBSCAN is tuned by Optuna on the
-    squeezed tuning FOVs with the dataset's ``dbscan`` settings
-    (`miro.evaluation.tuning.optimise_with_settings`, ``storage_path`` makes the study resumable)
-    and
-    clusters the squeezed test FOVs; the Table 1 metrics of every test FOV follow
-    (`miro.evaluation.metrics.evaluate_fovs`). With a class head (paper Fig. 3) the predicted
-    clusters are
-    classified and scored by per-class F1 (`miro.studies.shapes`; ``names``: the shape classes
-    1..C).
-    """
-    if not tuning or not test:
-        raise ValueError(f"{dataset}: needs tuning and test FOVs")
-    if model.num_classes and model.num_classes != len(names) + 1:
-        raise ValueError(
-            f"{dataset}: class head with {model.num_classes} outputs, but shape names {list(names)}"
-            " (non-clustered + one per shape expected)"
-        )
-    fovs = {**tuning, **test}
-    coords = {f: frame[["x", "y"]].to_numpy() for f, frame in fovs.items()}
-    squeezed = dict(
-        zip(fovs, squeeze_many(model, list(coords.values()), radius, device=device), strict=True)
-    )
-    best, trials = optimise_with_settings(
-        [(squeezed[f].squeezed_nm, tuning[f]["index"].to_numpy()) for f in tuning],
-        dbscan,
-        seed=seed,
-        storage_path=storage_path,
-        study_name=study_name,
-    )
-    labels = {
-        f: dbscan_labels(squeezed[f].squeezed_nm, best["eps"], best["min_samples"]) for f in test
-    }
-    metrics = evaluate_fovs(
-        FovRecord(dataset, f, coords[f], frame["index"].to_numpy(), {"MIRO": labels[f]})
-        for f, frame in test.items()
-    )
-    confusion = None
-    if model.num_classes:
-        probs = {f: squeezed[f].class_probs for f in test}
-        confusion = confusion_table(classify_fovs(test, labels, probs)[1], names)
-    return Evaluation(metrics, dict(best), trials, confusion)
-
-
 def class_names(settings: Mapping) -> list[str]:
     """Shape classes 1..C of a dataset's class head (resolved ``settings``): those of a
     ``multishape`` simulation (`miro.studies.shapes.shape_names`), none for other families."""
     return shape_names(settings["params"]) if settings["family"] == "multishape" else []
 
 
-def variant_summary(evaluation: Evaluation, checkpoint: Checkpoint) -> dict[str, float]:
-    """One row of Supp. Tables 8 / 9 for a variant: its width, alpha and beta as trained, the
-    number of test FOVs ``n``, mean and sample sd (``<metric>_sd``) of every Table 1 metric
-    over them, with a class head the macro F1 (``F1``) and per-class F1 (``F1_<shape>``), the
-    trainable ``parameters``, the training time ``train_seconds`` (sum of the epochs in the
-    checkpoint's history) and the tuned DBSCAN ``eps``, ``min_samples``."""
+def variant_summary(
+    metrics: pd.DataFrame,
+    checkpoint: Checkpoint,
+    dbscan: Mapping,
+    confusion: pd.DataFrame | None = None,
+) -> dict[str, float]:
+    """One row of Supp. Tables 8 / 9 for a variant, from its run's outputs: the per-FOV
+    ``metrics`` (long, method MIRO), its ``checkpoint``, its tuned ``dbscan`` parameters and,
+    with a class head, its ``confusion`` table (`miro.studies.shapes.confusion_table`).
+
+    The row holds the width, alpha and beta as trained, the number of test FOVs ``n``, mean and
+    sample sd (``<metric>_sd``) of every Table 1 metric over them, with a class head the macro
+    F1 (``F1``) and per-class F1 (``F1_<shape>``), the trainable ``parameters``, the training
+    time ``train_seconds`` and the DBSCAN ``eps``, ``min_samples``."""
     train = checkpoint.train
-    wide = evaluation.metrics.pivot(index="fov", columns="metric", values="value")
+    wide = metrics[metrics["method"] == "MIRO"].pivot(index="fov", columns="metric", values="value")
     wide = wide.apply(pd.to_numeric)
     row = {"width": checkpoint.model.width, "alpha": train["alpha"], "beta": train["beta"]}
     row["n"] = len(wide)
     for metric in METRICS:
         row[metric] = float(wide[metric].mean())
         row[f"{metric}_sd"] = float(wide[metric].std(ddof=1))
-    if evaluation.confusion is not None:
-        row["F1"] = macro_f1(evaluation.confusion)
-        row |= {f"F1_{name}": float(f1) for name, f1 in evaluation.confusion["F1"].items()}
+    if confusion is not None:
+        row["F1"] = macro_f1(confusion)
+        row |= {f"F1_{name}": float(f1) for name, f1 in confusion["F1"].items()}
     row["parameters"] = parameter_count(checkpoint.model)
     row["train_seconds"] = checkpoint.train_seconds
-    row["eps"], row["min_samples"] = evaluation.dbscan["eps"], evaluation.dbscan["min_samples"]
+    row["eps"], row["min_samples"] = dbscan["eps"], dbscan["min_samples"]
     return row
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from miro.studies.runs import MAIN, run_dir
+
 FIGURE_TYPES = ("png", "pdf")
 
 
@@ -43,7 +45,7 @@ def experiment_targets(settings: Mapping, results: str = "results") -> list[str]
     experiments = settings["experiments"]
     tables, figures = [], []
     for ds in experiments["shapes"]:
-        tables.append(f"{results}/{ds}/shapes/confusion.csv")
+        tables.append(f"{run_dir(results, ds, MAIN)}/shapes/confusion.csv")
         figures.append(f"fig3_{ds}")
     for ds in experiments["multiscale"]:
         tables += [f"{results}/{ds}/multiscale/{name}.csv" for name in ("metrics", "stats")]

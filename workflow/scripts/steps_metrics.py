@@ -1,4 +1,4 @@
-"""Rule steps_ablation_evaluate: compression index and Dirichlet energy of one trained network."""
+"""Rule steps_metrics: compression index and Dirichlet energy of one steps-ablation network."""
 
 import pandas as pd
 
