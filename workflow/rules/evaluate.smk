@@ -19,7 +19,9 @@ rule optimise_dbscan:
     threads: 1
     params:
         settings=dbscan_params,
-        study=run_file("dbscan/{method}_study.db"),
+        study=lambda wildcards: run_path(
+            wildcards.ds, wildcards.run, f"dbscan/{wildcards.method}_study.db"
+        ),
     script:
         "../scripts/optimise_dbscan.py"
 

@@ -17,28 +17,26 @@ from miro.core.model import MIRO, MIROOutput
 from miro.core.mpnn import MPNN
 from miro.core.training import TrainConfig, config_from_settings, train
 from miro.data.simulate import simulate_dataset
-from miro.evaluation.dbscan import dbscan_labels
-from miro.evaluation.metrics import METRICS, FovRecord, evaluate_fovs
+from miro.evaluation.metrics import METRICS
 from miro.studies.ablations import (
     ABLATION_FOLDER,
     ALPHA_BLINKING_COLUMNS,
     HYPERPARAMETER_COLUMNS,
-    Evaluation,
     ablation_targets,
     ablation_variants,
     blinking_alphas,
     check_ablations,
     collect_runs,
     depth_ablation_metrics,
-    evaluate_on_dataset,
     hyperparameter_table,
     plot_alpha_blinking,
     plot_steps_ablation,
     steps_data_settings,
-    variant_overrides,
+    steps_runs,
     variant_run,
     variant_summary,
     variant_table,
+    variant_training,
     weight_name,
     write_hyperparameters,
     write_variant_table,
@@ -265,10 +263,29 @@ def test_variants_share_runs_with_equal_settings():
     assert weight_name(1e-5) == "1e-05" and float(weight_name(0.1 + 0.05)) == 0.1 + 0.05
 
 
-def test_variant_overrides_change_beta_only_when_asked():
+def test_variant_training_changes_beta_only_when_asked():
     settings = resolve_config(SHAPES_CONFIG)["datasets"]["Shapes"]
-    assert variant_overrides(settings, "4", "10", "0.15") == {"width": 4, "alpha": 10.0}
-    assert variant_overrides(settings, "8", "0", "0.1") == {"width": 8, "alpha": 0.0, "beta": 0.1}
+    assert variant_training(settings, {"width": 4}) == {"width": 4, "alpha": 10.0}
+    beta = variant_training(settings, {"weight": "beta", "value": 0.1})
+    assert beta == {"width": 8, "alpha": 10.0, "beta": 0.1}
+    alpha = variant_training(settings, {"weight": "alpha", "value": 0.0})
+    assert alpha == {"width": 8, "alpha": 0.0}
+
+
+def test_steps_runs_cover_both_architectures_and_the_blinking_alphas():
+    settings = resolve_config(
+        {
+            "datasets": {},
+            "ablations": {"steps": {"depths": [1, 3], "repeats": 2}, "loss_weights": {}},
+        }
+    )
+    data = steps_data_settings(settings["ablations"]["steps"])
+    runs = steps_runs(settings, data)
+    assert len(runs) == 2 * 2 * 2 + 1 * 2 * 2  # default alpha x 2 archs, alpha 0 for MIRO
+    train, labels = runs["mpnn_a10_L3_r1"]
+    assert train == {"architecture": "mpnn", "steps": 3, "seed": 1, "alpha": 10.0}
+    assert labels == {"architecture": "mpnn", "alpha": 10.0, "depth": 3, "repeat": 1}
+    assert runs["miro_a0_L1_r0"][0]["alpha"] == 0.0 and "mpnn_a0_L1_r0" not in runs
 
 
 def test_ablation_overrides_and_beta_needs_a_class_head():
@@ -316,65 +333,19 @@ def shapes_fovs() -> dict[int, pd.DataFrame]:
 DBSCAN_SETTINGS = {"eps_nm": [5.0, 80.0], "min_samples": [2, 10], "n_trials": 4, "objective": "ARI"}
 
 
-def test_evaluate_on_dataset_is_dbscan_on_the_squeezed_fovs(shapes_fovs, tmp_path):
-    tuning = {f: shapes_fovs[f] for f in (0, 1)}
-    test = {f: shapes_fovs[f] for f in (2, 3)}
-    study = tmp_path / "study.db"
-    evaluation = evaluate_on_dataset(
-        Still(), 0.1, tuning, test, DBSCAN_SETTINGS, dataset="S", seed=0, storage_path=study
-    )
-    assert study.is_file() and len(evaluation.trials) == 4 and evaluation.confusion is None
-    assert set(evaluation.dbscan) == {"eps", "min_samples"}
-
-    # a network that moves nothing: exactly the main pipeline's DBSCAN with the tuned parameters
-    def records(fovs: dict[int, pd.DataFrame]) -> list[FovRecord]:
-        eps, min_samples = evaluation.dbscan["eps"], evaluation.dbscan["min_samples"]
-        return [
-            FovRecord(
-                "S",
-                f,
-                frame[["x", "y"]].to_numpy(),
-                frame["index"].to_numpy(),
-                {"MIRO": dbscan_labels(frame[["x", "y"]].to_numpy(), eps, min_samples)},
-            )
-            for f, frame in fovs.items()
-        ]
-
-    pd.testing.assert_frame_equal(evaluation.metrics, evaluate_fovs(records(test)))
-    tuned = evaluate_fovs(records(tuning), ["ARI"])["value"].mean()  # the tuning FOVs' score
-    assert evaluation.trials["value"].max() == pytest.approx(tuned)
-
-
-def test_evaluate_on_dataset_scores_the_class_head(shapes_fovs):
-    fovs = {f: shapes_fovs[f] for f in (0, 1)}
-    evaluation = evaluate_on_dataset(
-        Still(num_classes=3),
-        0.1,
-        fovs,
-        fovs,
-        DBSCAN_SETTINGS,
-        dataset="S",
-        names=["spot", "ellipse"],
-    )
-    confusion = evaluation.confusion
-    assert list(confusion.index) == ["spot", "ellipse"]
-    assert (confusion["ellipse"] == 0).all()  # every cluster predicted as a spot
-    assert confusion["n"].sum() > 0 and confusion.loc["spot", "F1"] > 0
-    with pytest.raises(ValueError, match="class head with 3 outputs"):
-        evaluate_on_dataset(Still(num_classes=3), 0.1, fovs, fovs, DBSCAN_SETTINGS, dataset="S")
-    with pytest.raises(ValueError, match="tuning and test"):
-        evaluate_on_dataset(Still(), 0.1, {}, fovs, DBSCAN_SETTINGS, dataset="S")
-
-
-def fake_evaluation(values: dict[int, float], confusion: pd.DataFrame | None) -> Evaluation:
-    metrics = pd.DataFrame(
+def fake_metrics(values: dict[int, float]) -> pd.DataFrame:
+    """A run's long metrics table: MIRO scores ``values`` per FOV, DBSCAN other scores."""
+    return pd.DataFrame(
         [
-            {"dataset": "S", "fov": f, "method": "MIRO", "metric": m, "value": v}
+            {"dataset": "S", "fov": f, "method": method, "metric": m, "value": v + shift}
+            for method, shift in (("MIRO", 0.0), ("DBSCAN", 0.1))
             for f, v in values.items()
             for m in METRICS
         ]
     )
-    return Evaluation(metrics, {"eps": 20.0, "min_samples": 4}, pd.DataFrame(), confusion)
+
+
+DBSCAN = {"eps": 20.0, "min_samples": 4}
 
 
 def test_variant_summary_table_and_markdown(tmp_path):
@@ -388,7 +359,7 @@ def test_variant_summary_table_and_markdown(tmp_path):
         payloads[width] = load_checkpoint(path)
     confusion = pd.DataFrame({"F1": [0.5, 1.0]}, index=pd.Index(["spot", "ellipse"]))
     summaries = [
-        variant_summary(fake_evaluation({0: 0.2, 1: 0.4, 2: 0.6}, confusion), payloads[w])
+        variant_summary(fake_metrics({0: 0.2, 1: 0.4, 2: 0.6}), payloads[w], DBSCAN, confusion)
         for w in (4, 8)
     ]
     first = summaries[0]
@@ -410,7 +381,7 @@ def test_variant_summary_table_and_markdown(tmp_path):
     assert "Supplementary Table 8" in text and "on Shapes" in text and "preset: unit" in text
     assert "| 4 | 3 | 0.4 ± 0.2 |" in text and "F1 spot" in text and "0.75" in text
 
-    plain = variant_summary(fake_evaluation({0: 0.5, 1: 0.5}, None), payloads[4])
+    plain = variant_summary(fake_metrics({0: 0.5, 1: 0.5}), payloads[4], DBSCAN)
     assert not any(key.startswith("F1") for key in plain)
     weights = variant_table(
         [{"weight": "alpha", "value": 0.0}, {"weight": "beta", "value": 0.1}], [plain, plain]

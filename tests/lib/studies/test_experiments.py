@@ -45,7 +45,7 @@ def test_targets_of_every_experiment():
     check_experiments(settings)
     targets = experiment_targets(settings, "out")
     for expected in (
-        "out/Shapes/shapes/confusion.csv",
+        "out/Shapes/miro/shapes/confusion.csv",
         "out/figures/fig3_Shapes.pdf",
         "out/NPC/multiscale/stats.csv",
         "out/figures/fig5_NPC.png",
