@@ -25,16 +25,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def rule_times(benchmarks: Path) -> pd.DataFrame:
-    """Job count and summed wall time per rule: a benchmark file's folder names its rule,
-    except directly under ``benchmarks`` (the file's stem) and under ``ablations`` (the stem's
-    first two words, e.g. ``steps_train``, ``variant_evaluate``, ``magik_train``)."""
+    """Job count and summed wall time per rule: a benchmark file's first folder under
+    ``benchmarks`` names its rule, except directly under ``benchmarks`` (the file's stem) and
+    under ``ablations`` (the stem's first two words, e.g. ``magik_train``)."""
     rows = []
     for path in benchmarks.rglob("*.tsv"):
-        folder = path.parent.name
-        if folder == "ablations":
+        parts = path.relative_to(benchmarks).parts
+        if parts[0] == "ablations":
             rule = "ablations: " + "_".join(path.stem.split("_")[:2])
         else:
-            rule = path.stem if path.parent == benchmarks else folder
+            rule = path.stem if len(parts) == 1 else parts[0]
         rows.append((rule, float(pd.read_csv(path, sep="\t")["s"].iloc[0])))
     table = pd.DataFrame(rows, columns=["rule", "s"]).groupby("rule")["s"].agg(["count", "sum"])
     return table.sort_values("sum", ascending=False)

@@ -1,6 +1,12 @@
 import pytest
 
-from miro.config import BUILTIN, dataset_settings, resolve_config
+from miro.config import (
+    BUILTIN,
+    dataset_settings,
+    execution_settings,
+    resolve_config,
+    settings_slice,
+)
 
 
 def _config(**dataset):
@@ -66,3 +72,27 @@ def test_resolve_config_fills_top_level_defaults():
     assert out["seed"] == 0 and out["device"] == "auto"
     assert out["benchmark"]["local_dir"] is None
     assert "3b0580b428ae316207cc2fb1ee89345851fc53ed" in out["benchmark"]["base_url"]
+
+
+def test_settings_slice_keeps_only_the_named_keys_in_place():
+    settings = resolve_config(
+        {"datasets": {"R": {"source": "simulate", "family": "rings", "n_fovs": 5}}}
+    )["datasets"]["R"]
+    part = settings_slice(settings, ["model.radius", "train", "n_train"])
+    assert part == {
+        "model": {"radius": settings["model"]["radius"]},
+        "train": settings["train"],
+        "n_train": settings["n_train"],
+    }
+    part["train"]["lr"] = 1.0  # a copy: the resolved settings are untouched
+    assert settings["train"]["lr"] != 1.0
+    with pytest.raises(KeyError):
+        settings_slice(settings, ["model.depth"])
+
+
+def test_execution_settings_default_and_follow_the_config():
+    assert execution_settings({})["device"] == "auto"
+    assert execution_settings({})["benchmark"]["retries"] >= 1
+    given = execution_settings({"device": "cpu", "benchmark": {"local_dir": "/data"}})
+    assert given["device"] == "cpu" and given["benchmark"]["local_dir"] == "/data"
+    assert given["benchmark"]["base_url"].startswith("https://")

@@ -29,7 +29,7 @@ def test_tables_have_every_dataset_method_and_metric(tiny_run):
         values = table[metric].dropna()
         assert len(values) > 0, metric
         assert values.between(low, high).all(), (metric, values.tolist())
-    long_df = pd.read_csv(tiny_run / "results" / "S8" / "metrics.csv")
+    long_df = pd.read_csv(tiny_run / "results" / "S8" / "miro" / "metrics.csv")
     assert set(long_df["metric"]) == set(METRICS)
     assert long_df["fov"].nunique() == 3  # 5 FOVs, 2 for training
     markdown = (tiny_run / "results" / "tables" / "table1.md").read_text()
@@ -52,8 +52,8 @@ def test_figures_are_real_images(tiny_run):
 
 
 def test_logs_and_benchmarks_are_written(tiny_run):
-    assert (tiny_run / "results" / "logs" / "train" / "S8.log").stat().st_size > 0
-    assert (tiny_run / "results" / "benchmarks" / "train" / "S8.tsv").is_file()
+    assert (tiny_run / "results" / "logs" / "train" / "S8" / "miro.log").stat().st_size > 0
+    assert (tiny_run / "results" / "benchmarks" / "train" / "S8" / "miro.tsv").is_file()
 
 
 def test_report(tiny_run):
@@ -106,7 +106,7 @@ def test_experiment_datasets_stay_out_of_table1(tiny_run):
     figures = tiny_run / "results" / "figures"
     assert not any((figures / f"fig2_{ds}.png").exists() for ds in ("Shapes", "NPC", "Pairs"))
     train = {
-        ds: load_checkpoint(tiny_run / "results" / ds / "model" / "model.pt").payload["train"]
+        ds: load_checkpoint(tiny_run / "results" / ds / "miro" / "model.pt").train
         for ds in ("Shapes", "NPC", "S8")
     }
     assert train["Shapes"]["num_classes"] == 3 and train["Shapes"]["beta"] == 0.15
@@ -115,7 +115,7 @@ def test_experiment_datasets_stay_out_of_table1(tiny_run):
 
 
 def test_shapes_experiment(tiny_run):
-    out = tiny_run / "results" / "Shapes" / "shapes"
+    out = tiny_run / "results" / "Shapes" / "miro" / "shapes"
     confusion = pd.read_csv(out / "confusion.csv")
     assert list(confusion.columns) == ["true_class", "spot", "ellipse", "F1", "n"]
     assert confusion["true_class"].tolist() == ["spot", "ellipse"]
@@ -139,9 +139,9 @@ def test_multiscale_experiment(tiny_run):
     assert long_df.groupby("dataset")["fov"].nunique().eq(2).all()
     stats = pd.read_csv(out / "stats.csv")
     assert set(stats["dataset"]) == {"NPC spots", "NPC rings"} and stats["p"].between(0, 1).all()
-    for level in ("spots", "rings"):
+    for level in ("spots", "rings"):  # runs of the NPC model (miro.studies.runs)
         for method in ("MIRO", "DBSCAN"):
-            assert (out / "dbscan" / f"{level}_{method}.json").is_file()
+            assert (out.parent / level / "dbscan" / f"{method}.json").is_file()
     assert_figure(tiny_run, "fig5_NPC")
 
 
@@ -177,7 +177,7 @@ def test_steps_ablation_and_hyperparameter_table(tiny_run):
     table = pd.read_csv(tiny_run / "results" / "tables" / "hyperparameters.csv")
     assert table["dataset"].tolist() == list(config["datasets"])
     for rec in table.to_dict("records"):
-        checkpoint = load_checkpoint(tiny_run / "results" / rec["dataset"] / "model" / "model.pt")
+        checkpoint = load_checkpoint(tiny_run / "results" / rec["dataset"] / "miro" / "model.pt")
         model = checkpoint.model
         assert rec["parameters"] == sum(p.numel() for p in model.parameters())
         assert (rec["width"], rec["steps"]) == (model.width, model.steps)
@@ -191,5 +191,5 @@ def test_single_shot_table(tiny_run):
     assert table["ARI_dagger"].between(-1, 1).all()
     markdown = (tiny_run / "results" / "ablations" / "single_shot.md").read_text()
     assert "Single-shot" in markdown and "preset: tiny" in markdown
-    log = (tiny_run / "results" / "logs" / "augment" / "S8-1shot_0.log").read_text()
+    log = (tiny_run / "results" / "logs" / "augment" / "S8-1shot.log").read_text()
     assert "single_shot=True" in log

@@ -14,7 +14,7 @@ from workflow_run import TINY
 from miro.config import resolve_config
 from miro.core.checkpoint import load_checkpoint
 from miro.evaluation.metrics import METRICS
-from miro.studies.ablations import variant_run, weight_name
+from miro.studies.ablations import STEPS_DATASET, variant_run, weight_name
 
 CONFIG = yaml.safe_load(TINY.read_text())
 SETTINGS = resolve_config(CONFIG)
@@ -39,9 +39,7 @@ def assert_valid_metrics(table: pd.DataFrame) -> None:
 
 def checkpoint(workdir: Path, ds: str, **changes: float) -> dict:
     run = variant_run(SETTINGS["datasets"][ds], **changes)
-    return load_checkpoint(
-        workdir / "results" / "ablations" / "variants" / ds / run / "model.pt"
-    ).payload
+    return load_checkpoint(workdir / "results" / ds / run / "model.pt").payload
 
 
 def test_width_table(tiny_run):
@@ -93,11 +91,9 @@ def test_alpha_on_blinking_data_reuses_the_steps_runs(tiny_run):
         reused[columns].reset_index(drop=True), miro[columns].reset_index(drop=True)
     )
     for alpha in table["alpha"].unique():
-        run = f"miro_a{weight_name(alpha)}_L{steps['depths'][0]}_r0.pt"
-        payload = load_checkpoint(
-            tiny_run / "results" / "ablations" / "steps" / "models" / run
-        ).payload
-        assert payload["train"]["alpha"] == alpha
+        run = f"miro_a{weight_name(alpha)}_L{steps['depths'][0]}_r0"
+        checkpoint = load_checkpoint(tiny_run / "results" / STEPS_DATASET / run / "model.pt")
+        assert checkpoint.train["alpha"] == alpha
     with Image.open(tiny_run / "results" / "ablations" / "alpha_blinking.png") as image:
         assert image.size[0] >= 600 and image.size[1] > 300
     assert (tiny_run / "results" / "ablations" / "alpha_blinking.pdf").read_bytes()[:4] == b"%PDF"

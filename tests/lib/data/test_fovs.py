@@ -4,6 +4,7 @@ import pytest
 
 from miro.data.fovs import (
     fov_index,
+    ground_truth,
     load_fovs,
     publish_dir,
     read_per_fov,
@@ -50,3 +51,10 @@ def test_per_fov_round_trip(tmp_path):
     assert read_per_fov(tmp_path / "l.csv.gz", ["label"])[1].tolist() == [0, 1, 1]
     with pytest.raises(ValueError, match="missing columns"):
         read_per_fov(tmp_path / "l.csv.gz", ["x"])
+
+
+def test_ground_truth_names_the_fov_when_the_column_is_missing():
+    frame = pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0], "index": [0, 3]})
+    assert ground_truth(frame, "index", "fovs/ FOV 2").tolist() == [0, 3]
+    with pytest.raises(ValueError, match="fovs/ FOV 2: no ground-truth column 'index_coarse'"):
+        ground_truth(frame, "index_coarse", "fovs/ FOV 2")
