@@ -2,15 +2,20 @@
 
 from miro.core.checkpoint import load_checkpoint
 from miro.core.squeeze import squeeze_many
-from miro.data.fovs import load_fovs, write_per_fov
+from miro.data.fovs import fov_index, load_fovs, write_per_fov
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
     checkpoint = load_checkpoint(snakemake.input.model)
-    model = checkpoint.model
     fovs = load_fovs(snakemake.input.fovs)
-    coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
-    results = squeeze_many(model, coords, checkpoint.radius, device=snakemake.params.device)
+    files = fov_index(snakemake.input.fovs)
+    results = squeeze_many(
+        checkpoint.model,
+        [frame[["x", "y"]].to_numpy() for frame in fovs.values()],
+        checkpoint.radius,
+        device=snakemake.params.device,
+        names=[f"FOV {f} ({files[f]})" for f in fovs],
+    )
     squeezed = {fov: r.squeezed_nm for fov, r in zip(fovs, results, strict=True)}
     log.info("squeezed %d FOVs", len(squeezed))
     write_per_fov(squeezed, ["x", "y"], snakemake.output[0])
