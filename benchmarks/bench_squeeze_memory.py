@@ -13,7 +13,10 @@ graph plus that variant's forward pass. The two outputs are compared, and the es
     PYTHONPATH=... python benchmarks/bench_squeeze_memory.py --localizations 200000 \\
         --width 256 --steps 12 --threads 2
 
-Prints a Markdown table.
+Prints a Markdown table. Measured on the shared 2-core machine (loaded), 50,000 localizations
+(299,898 edges), width 256, 12 steps, 2 threads: forward 92 s, +1437 MiB over the loaded
+graph (peak RSS 1837 MiB); infer 58 s, +945 MiB (peak 1345 MiB; estimate 987 MiB); outputs
+equal to 1.2e-7.
 """
 
 from __future__ import annotations

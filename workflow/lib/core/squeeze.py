@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 #: Default memory budget of one forward pass (MiB): a few batched benchmark FOVs, and well
 #: within a 2-core / 24 GB machine or a GPU; a FOV above it runs alone.
 MEMORY_MB = 2048.0
+#: Width assumed in the memory estimate of a network that does not declare one.
+WIDTH = 256
 
 
 @dataclass
@@ -73,6 +75,8 @@ def squeeze_many(
     (:func:`inference_bytes`; a FOV above the budget runs alone, with a warning) and at most
     ``batch_size`` (None: no limit on the count). Batching does not change the results.
 
+    ``model`` is a `MIRO` (run through `MIRO.infer`) or another network whose forward returns
+    a `~miro.core.model.MIROOutput` (e.g. the ablations' `~miro.core.mpnn.MPNN`), run whole.
     ``step`` picks the recurrent step whose displacement is applied (python indexing; -1 =
     last). The model is moved to ``device`` ("auto": CUDA when available). ``names`` (one per
     FOV, e.g. "FOV 7 (fovs/fov_7.csv)") label errors and warnings; by default "FOV #i".
@@ -93,7 +97,7 @@ def squeeze_many(
     for coords, name in zip(fovs, names, strict=True):
         with about(name):
             graph, norm = fov_graph(coords, radius)
-        need = inference_bytes(model.width, graph.num_nodes, graph.num_edges)
+        need = inference_bytes(getattr(model, "width", WIDTH), graph.num_nodes, graph.num_edges)
         full = batch_size is not None and len(batch) >= batch_size
         if batch and (used + need > budget or full):
             results += _squeeze_batch(model, batch, radius, device, step)
@@ -125,7 +129,13 @@ def _squeeze_batch(
 ) -> list[SqueezeResult]:
     """One forward pass over the FOVs of ``batch`` (coordinates, graph, normalisation)."""
     graphs = Batch.from_data_list([graph for _, graph, _ in batch]).to(device)
-    displacement, logits = model.infer(graphs.x, graphs.edge_index, graphs.edge_attr, step)
+    with torch.inference_mode():
+        if isinstance(model, MIRO):
+            displacement, logits = model.infer(graphs.x, graphs.edge_index, graphs.edge_attr, step)
+        else:  # another network with MIRO's outputs (the ablations' MPNN)
+            out = model(graphs.x, graphs.edge_index, graphs.edge_attr)
+            displacement = out.displacements[step]
+            logits = None if out.logits is None else out.logits[step]
     shift = (radius * displacement).cpu().double().numpy()
     probs = None if logits is None else logits.softmax(-1).cpu().numpy()
     ptr = graphs.ptr.tolist()
