@@ -3,19 +3,30 @@
 import json
 from pathlib import Path
 
-from miro.data.fovs import load_fovs, read_per_fov, write_per_fov
+from miro.data.fovs import fov_index, load_fovs, write_per_fov
+from miro.data.results import about, read_results
 from miro.evaluation.dbscan import dbscan_labels
 from miro.runlog import script_logging
+
+STALE = (
+    "the squeezed coordinates are stale (written for other FOV files): re-run squeezing "
+    "(rule transform)"
+)
 
 with script_logging(snakemake.log[0]) as log:
     params = json.loads(Path(snakemake.input.params).read_text())
     fovs = load_fovs(snakemake.input.fovs)
+    files = fov_index(snakemake.input.fovs)
+    squeezed = snakemake.input.coords[0] if snakemake.input.coords else None
     coords = (
-        read_per_fov(snakemake.input.coords[0], ["x", "y"])
-        if snakemake.input.coords
+        read_results(squeezed, ["x", "y"], snakemake.input.fovs, fovs, STALE)
+        if squeezed
         else {f: frame[["x", "y"]].to_numpy() for f, frame in fovs.items()}
     )
-    labels = {f: dbscan_labels(coords[f], params["eps"], params["min_samples"]) for f in fovs}
+    labels = {}
+    for f in fovs:
+        with about(f"FOV {f} ({', '.join(map(str, filter(None, [files[f], squeezed])))})"):
+            labels[f] = dbscan_labels(coords[f], params["eps"], params["min_samples"])
     log.info(
         "%s: eps %.3g nm, min_samples %d",
         snakemake.wildcards.method,

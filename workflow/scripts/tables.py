@@ -1,10 +1,14 @@
-"""Rule tables: Table 1 replica, paired statistics and the reproduction scorecard."""
+"""Rule tables: Table 1 replica, paired statistics and the reproduction scorecard.
+
+Duplicated test FOVs are counted once (Table 1 and the statistics) and every flagged FOV is
+named in the tables' notes (miro.outputs.tables.flag_notes)."""
 
 import pandas as pd
 
 from miro.evaluation.stats import paired_tests
 from miro.outputs.tables import (
     SCORECARD_COLUMNS,
+    flag_notes,
     read_paper_table1,
     scorecard,
     table1,
@@ -17,8 +21,13 @@ from miro.runlog import script_logging
 with script_logging(snakemake.log[0]) as log:
     out, preset = snakemake.output, snakemake.params.preset
     long_df = pd.concat([pd.read_csv(path) for path in snakemake.input], ignore_index=True)
-    write_table1(table1(long_df), out.table1_csv, out.table1_md, out.table1_tex, preset=preset)
-    write_stats(paired_tests(long_df), out.stats, out.stats_md, preset=preset)
+    table = table1(long_df)
+    notes = flag_notes(table)
+    for note in notes:
+        log.info("%s", note)
+    write_table1(table, out.table1_csv, out.table1_md, out.table1_tex, preset=preset)
+    stats = paired_tests(long_df)
+    write_stats(stats, out.stats, out.stats_md, preset=preset, notes=notes)
     names = snakemake.params.paper_names
     reported = set(read_paper_table1(snakemake.params.paper_table)["dataset"])
     if reported & {names[d] for d in long_df["dataset"].unique()}:

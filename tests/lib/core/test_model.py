@@ -1,4 +1,5 @@
-"""Tests for miro.core.model: parameter count, fast forward == literal transcription, batching."""
+"""Tests for miro.core.model: parameter count, fast forward == literal transcription == inference
+path, batching."""
 
 from __future__ import annotations
 
@@ -68,6 +69,26 @@ def test_forward_and_gradients_equal_literal_on_random_graph(random_graph, num_c
     assert_outputs_close(*outputs)
     for name in grads[0]:
         torch.testing.assert_close(grads[0][name], grads[1][name], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("num_classes", [0, 3])
+def test_infer_equals_forward_at_every_step(benchmark_graph, random_graph, num_classes):
+    """The inference path (two edge buffers, stops at ``step``) gives `forward`'s outputs."""
+    torch.manual_seed(3)
+    model = MIRO(steps=12, num_classes=num_classes)
+    for g in (benchmark_graph, random_graph):
+        with torch.no_grad():
+            full = model(g.x, g.edge_index, g.edge_attr)
+        for step in (0, 4, -1):
+            displacement, logits = model.infer(g.x, g.edge_index, g.edge_attr, step)
+            assert not displacement.requires_grad
+            torch.testing.assert_close(displacement, full.displacements[step], rtol=0, atol=1e-5)
+            if num_classes:
+                torch.testing.assert_close(logits, full.logits[step], rtol=0, atol=1e-5)
+            else:
+                assert logits is None
+    with pytest.raises(ValueError, match="step 12 out of range"):
+        model.infer(g.x, g.edge_index, g.edge_attr, 12)
 
 
 def test_batch_equals_separate_graphs(random_graph):

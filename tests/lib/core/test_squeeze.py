@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from miro.core.model import MIRO
-from miro.core.squeeze import squeeze, squeeze_many
+from miro.core.squeeze import inference_bytes, squeeze, squeeze_many
 
 
 def fov(seed: int, n: int = 80) -> np.ndarray:
@@ -60,3 +60,52 @@ def test_step_selects_the_recurrent_step():
     assert not np.allclose(first, last)
     with pytest.raises(ValueError, match="step 4 out of range"):
         squeeze(model, coords, 0.2, device="cpu", step=4)
+
+
+def test_memory_budget_batches_by_size_without_changing_results(caplog, monkeypatch):
+    """FOVs are grouped while their estimated memory fits the budget: a tiny budget gives one
+    pass per FOV (each above it: warned, squeezed alone), a large one a single pass."""
+    import miro.core.squeeze as squeeze_module
+
+    torch.manual_seed(2)
+    model = MIRO(width=16, steps=3, num_classes=2)
+    fovs = [fov(6, 40), fov(7, 120), fov(8, 60)]
+    passes = []
+    real = squeeze_module._squeeze_batch
+    monkeypatch.setattr(
+        squeeze_module,
+        "_squeeze_batch",
+        lambda model, batch, *a: passes.append(len(batch)) or real(model, batch, *a),
+    )
+    names = [f"FOV {i} (fov_{i}.csv)" for i in (6, 7, 8)]
+    with caplog.at_level("WARNING"):
+        alone = squeeze_many(model, fovs, 0.25, device="cpu", memory_mb=1e-3, names=names)
+    assert passes == [1, 1, 1]
+    assert len(caplog.records) == 3 and "FOV 7 (fov_7.csv): 120 localizations" in caplog.text
+    passes.clear()
+    together = squeeze_many(model, fovs, 0.25, device="cpu", memory_mb=1024)
+    assert passes == [3]
+    passes.clear()
+    squeeze_many(model, fovs, 0.25, device="cpu", batch_size=2)
+    assert passes == [2, 1]
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_allclose(a.squeezed_nm, b.squeezed_nm, rtol=0, atol=1e-3)
+        np.testing.assert_allclose(a.class_probs, b.class_probs, rtol=0, atol=1e-5)
+
+
+def test_inference_bytes_grows_with_edges_and_width():
+    assert inference_bytes(256, 1000, 6000) == 4 * 256 * (2 * 6000 + 8 * 1000) + 36 * 6000
+    assert inference_bytes(256, 1000, 12000) > inference_bytes(256, 1000, 6000)
+    assert inference_bytes(512, 1000, 6000) > inference_bytes(256, 1000, 6000)
+
+
+def test_errors_name_the_fov():
+    model = MIRO(width=8, steps=2)
+    with pytest.raises(ValueError, match=r"FOV 3 \(fov_3.csv\): a graph needs at least 3"):
+        squeeze_many(
+            model, [fov(9), fov(9, 2)], 0.2, device="cpu", names=["a", "FOV 3 (fov_3.csv)"]
+        )
+    with pytest.raises(ValueError, match="1 names for 2 FOVs"):
+        squeeze_many(model, [fov(9), fov(9)], 0.2, device="cpu", names=["a"])
+    with pytest.raises(ValueError, match="memory_mb > 0"):
+        squeeze_many(model, [fov(9)], 0.2, device="cpu", memory_mb=0)

@@ -14,7 +14,9 @@ from sklearn.metrics.cluster import contingency_matrix
 
 from miro.evaluation.dbscan import dbscan_labels
 from miro.evaluation.metrics import (
+    DEGENERATE,
     HIGHER_IS_BETTER,
+    LONG_COLUMNS,
     METRICS,
     Clusters,
     FovRecord,
@@ -24,6 +26,8 @@ from miro.evaluation.metrics import (
     ari_c,
     ari_dagger,
     compression_index,
+    coordinate_digest,
+    degenerate_flags,
     dirichlet_energy,
     evaluate_fov,
     evaluate_fovs,
@@ -325,18 +329,81 @@ def test_bad_input_is_rejected():
 def test_evaluate_fovs_long_table_matches_evaluate_fov():
     coords, truth = _two_clusters()
     methods = {"perfect": truth, "noise": np.zeros_like(truth)}
-    records = [FovRecord("toy", fov, coords, truth, methods) for fov in (1, 2)]
+    records = [FovRecord("toy", fov, coords + fov, truth, methods) for fov in (1, 2)]
     long = evaluate_fovs(records)
-    assert list(long.columns) == ["dataset", "fov", "method", "metric", "value"]
+    assert list(long.columns) == [*LONG_COLUMNS, "degenerate", "duplicate_of"]
+    assert LONG_COLUMNS == ("dataset", "fov", "method", "metric", "value")
     assert len(long) == 2 * 2 * len(METRICS)
-    wide = evaluate_fov(coords, truth, methods).set_index("method")
+    assert long["duplicate_of"].isna().all()
+    flags = long.drop_duplicates("method").set_index("method")["degenerate"]
+    assert flags.to_dict() == {"perfect": "", "noise": "no_predicted_cluster"}
+    wide = evaluate_fov(coords + 2, truth, methods).set_index("method")
     got = long[long["fov"] == 2].pivot(index="method", columns="metric", values="value")
     pd.testing.assert_frame_equal(
         got.loc[wide.index, list(METRICS)], wide[list(METRICS)], check_names=False
     )
     assert wide.loc["perfect", "ARI"] == 1 and wide.loc["perfect", "IoU"] == 1
     subset = evaluate_fov(coords, truth, methods, metrics=["ARI", "JI_c"])
-    assert list(subset.columns) == ["method", "ARI", "JI_c"]
+    assert list(subset.columns) == ["method", "ARI", "JI_c", "degenerate"]
+
+
+# --------------------------------------------------------------------------- flags
+def test_three_points_without_a_cluster_keep_the_reference_score_and_are_flagged():
+    """Probe 3: DBSCAN finds nothing in a FOV of 3 clustered localizations. scikit-learn (the
+    reference) scores ARI = ARI_c = 1 for two one-label partitions; the score stays, flagged."""
+    coords = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    truth, noise = np.ones(3, dtype=int), np.zeros(3, dtype=int)
+    row = evaluate_fov(coords, truth, {"DBSCAN": noise}).iloc[0]
+    assert row["ARI"] == adjusted_rand_score(truth, noise) == 1.0 and row["ARI_c"] == 1.0
+    assert row["JI_c"] == 0 and row["IoU"] == 0
+    assert row["degenerate"] == "no_predicted_cluster;trivial_partitions;trivial_clustered"
+    assert set(row["degenerate"].split(";")) <= set(DEGENERATE)
+
+
+def test_degenerate_flags():
+    truth = _two_clusters()[1]
+    zeros = np.zeros_like(truth)
+    assert degenerate_flags(truth, truth) == ""
+    assert degenerate_flags(truth, zeros) == "no_predicted_cluster"
+    assert degenerate_flags(zeros, truth) == "no_true_cluster"
+    assert (
+        degenerate_flags(zeros, zeros) == "no_true_cluster;no_predicted_cluster;trivial_partitions"
+    )
+    one = np.where(truth == 2, 0, truth)  # one true cluster: ARI_c compares one label with...
+    assert degenerate_flags(one, zeros) == "no_predicted_cluster;trivial_clustered"  # ...one
+    assert ari_c(one, zeros) == 1.0
+    split = one.copy()
+    split[np.flatnonzero(one == 1)[:5]] = 2  # ...or with two: ARI_c = 0, computed, not flagged
+    assert degenerate_flags(one, split) == "" and ari_c(one, split) == pytest.approx(0.0)
+
+
+def test_duplicated_fovs_are_flagged_and_named(caplog):
+    """Probe 2: a FOV copied under another number (rows in any order) is flagged
+    duplicate_of the lower-numbered one, in the same dataset only, with a warning naming both."""
+    coords, truth = _two_clusters()
+    order = np.random.default_rng(0).permutation(len(coords))
+    records = [
+        FovRecord("toy", 12, coords[order], truth[order], {"A": truth[order]}, "fovs/fov_12.csv"),
+        FovRecord("toy", 3, coords, truth, {"A": truth}, "fovs/fov_3.csv"),
+        FovRecord("toy", 5, coords + 0.5, truth, {"A": truth}, "fovs/fov_5.csv"),
+        FovRecord("other", 12, coords, truth, {"A": truth}),
+    ]
+    with caplog.at_level("WARNING"):
+        long = evaluate_fovs(records)
+    per_fov = long.drop_duplicates(["dataset", "fov"]).set_index(["dataset", "fov"])
+    assert per_fov["duplicate_of"].dropna().to_dict() == {("toy", 12): 3}
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "FOV 12 (fovs/fov_12.csv)" in warning and "FOV 3 (fovs/fov_3.csv)" in warning
+    assert coordinate_digest(coords[order]) == coordinate_digest(coords)
+    assert coordinate_digest(coords[:-1]) != coordinate_digest(coords)
+
+
+def test_data_errors_name_the_dataset_fov_and_files():
+    """Probe 1 at the package level: the error names the FOV and the record's files."""
+    coords, truth = _two_clusters()
+    record = FovRecord("S8", 7, coords, truth, {"DBSCAN": truth[:70]}, "fovs/7.csv, labels.gz")
+    with pytest.raises(ValueError, match=r"dataset 'S8', FOV 7 \(fovs/7.csv, labels.gz\): pred"):
+        evaluate_fovs([record])
 
 
 def test_metric_names_and_directions():

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from miro.evaluation.metrics import DEGENERATE, distinct_fovs
 from miro.evaluation.stats import paired_tests
 from miro.outputs.tables import (
     METHODS,
@@ -17,7 +18,9 @@ from miro.outputs.tables import (
     TABLE1_COLUMNS,
     TABLE1_METRICS,
     TABLE1_TITLE,
+    flag_notes,
     format_pm,
+    md_escape,
     read_paper_table1,
     scorecard,
     table1,
@@ -67,12 +70,72 @@ def test_table1_rows_and_columns_in_paper_order(long_df):
         (PAPER_DATASET, "MIRO"),
         (PAPER_DATASET, "DBSCAN"),
     ]
-    expected = ["dataset", "method", "n"]
+    expected = ["dataset", "method", "n", "n_duplicates", "duplicates", "n_degenerate"]
+    expected.append("degenerate")
     for metric in (*TABLE1_METRICS, "RMSE_xy_published"):
         expected += [metric, f"{metric}_sd"]
     assert list(t.columns) == expected
     assert list(TABLE1_METRICS)[4] == "RMSE_xy"
-    assert (t["n"] == 6).all()
+    assert (t["n"] == 6).all() and (t[["n_duplicates", "n_degenerate"]] == 0).all().all()
+    assert flag_notes(t) == ["No FOV flagged: no duplicated test FOV and no degenerate score."]
+
+
+def _flagged(long_df: pd.DataFrame) -> pd.DataFrame:
+    """``long_df`` with evaluate_fovs' flags: FOV 16 of the paper dataset copies FOV 4 (same
+    values), DBSCAN is degenerate on FOVs 9 and 23 of it, MIRO on FOV 16 (the copy)."""
+    paper = long_df["dataset"] == PAPER_DATASET
+    copy, original = paper & (long_df["fov"] == 16), paper & (long_df["fov"] == 4)
+    long_df = long_df.assign(degenerate="", duplicate_of=pd.array([pd.NA] * len(long_df), "Int64"))
+    long_df.loc[copy, "value"] = long_df.loc[original, "value"].to_numpy()
+    long_df.loc[copy, "duplicate_of"] = 4
+    dbscan = paper & (long_df["method"] == "DBSCAN")
+    long_df.loc[dbscan & (long_df["fov"] == 9), "degenerate"] = "no_predicted_cluster"
+    long_df.loc[dbscan & (long_df["fov"] == 23), "degenerate"] = (
+        "no_predicted_cluster;trivial_partitions"
+    )
+    long_df.loc[copy & (long_df["method"] == "MIRO"), "degenerate"] = "no_true_cluster"
+    return long_df
+
+
+def test_table1_counts_each_distinct_fov_once_and_counts_degenerate_fovs(long_df, tmp_path):
+    """Probes 2 and 3 in Table 1: the copy is left out of n and the means (the paper dataset's
+    n is 5), and degenerate FOVs are counted per method, their scores kept in the means."""
+    flagged = _flagged(long_df)
+    path = tmp_path / "metrics.csv"
+    flagged.to_csv(path, index=False)  # as the tables rule reads it: "" comes back as NaN
+    t = table1(pd.read_csv(path)).set_index(["dataset", "method"])
+    miro, dbscan = t.loc[(PAPER_DATASET, "MIRO")], t.loc[(PAPER_DATASET, "DBSCAN")]
+    assert miro["n"] == dbscan["n"] == 5 and t.loc[(OTHER_DATASET, "MIRO"), "n"] == 6
+    assert miro["n_duplicates"] == dbscan["n_duplicates"] == 1
+    assert dbscan["duplicates"] == "FOV 16 = FOV 4"
+    assert miro["n_degenerate"] == 0  # its only degenerate FOV is the copy, left out
+    assert dbscan["n_degenerate"] == 2
+    assert dbscan["degenerate"] == "no_predicted_cluster: FOVs 9, 23; trivial_partitions: FOV 23"
+    distinct = _values(flagged[flagged["fov"] != 16], PAPER_DATASET, "DBSCAN", "IoU")
+    assert len(_values(flagged, PAPER_DATASET, "DBSCAN", "IoU")) == 6 and len(distinct) == 5
+    assert dbscan["IoU"] == pytest.approx(np.mean(distinct))
+    assert dbscan["IoU_sd"] == pytest.approx(np.std(distinct, ddof=1))
+    assert len(distinct_fovs(flagged)) == len(flagged) - len(METHODS) * len(TABLE1_COLUMNS)
+    assert distinct_fovs(long_df) is long_df  # a table without flags: every row
+
+
+def test_flag_notes_say_how_many_fovs_were_flagged_and_why(long_df, tmp_path):
+    t = table1(_flagged(long_df))
+    notes = flag_notes(t)
+    assert notes[0].startswith(f"{PAPER_DATASET}: 1 FOV(s) left out as exact duplicates")
+    assert "(FOV 16 = FOV 4)" in notes[0]
+    assert notes[1].startswith(f"{PAPER_DATASET}, DBSCAN: 2 of 5 FOVs degenerate")
+    assert notes[2:] == [
+        f"no_predicted_cluster: {DEGENERATE['no_predicted_cluster']}.",
+        f"trivial_partitions: {DEGENERATE['trivial_partitions']}.",
+    ]
+    paths = [tmp_path / f"t.{ext}" for ext in ("csv", "md", "tex")]
+    write_table1(t, *paths, preset="quick")
+    md, tex = paths[1].read_text(), paths[2].read_text()
+    assert md_escape(notes[1]) in md and "FOV 16 = FOV 4" in md
+    assert "FOV 16 = FOV 4" in tex and r"ARI$^\dagger$ = 1 by convention" in tex
+    write_stats(paired_tests(_flagged(long_df)), *paths[:2], notes=notes)
+    assert md_escape(notes[0]) in paths[1].read_text()
 
 
 def test_table1_mean_and_sample_sd_by_hand(long_df):
@@ -134,7 +197,8 @@ def test_write_table1(long_df, tmp_path):
     write_table1(t, tmp_path / "t1.csv", tmp_path / "t1.md", tmp_path / "t1.tex", preset="quick")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t1.csv", "t1.md", "t1.tex"]
 
-    back = pd.read_csv(tmp_path / "t1.csv")
+    text = {"duplicates": str, "degenerate": str}
+    back = pd.read_csv(tmp_path / "t1.csv", dtype=text).fillna({c: "" for c in text})
     pd.testing.assert_frame_equal(back, t, check_dtype=False)
 
     cell = format_pm(t.loc[2, "ARI_dagger"], t.loc[2, "ARI_dagger_sd"])

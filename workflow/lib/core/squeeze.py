@@ -1,26 +1,51 @@
-"""Inference: squeeze FOVs with a trained MIRO (spec "Targets, loss, training", Inference).
+"""Inference: squeeze FOVs with a trained MIRO (paper Methods, "MIRO architecture", inference).
 
 Each FOV is normalised, turned into a graph, and every localization is moved to
 ``pos - r * y_hat`` (the displacement of one recurrent step, by default the last); the result is
 mapped back to nm with the exact inverse of the normalisation, ready for DBSCAN in nm.
+
+FOVs are batched by size, not by count: a batch (one PyG ``Batch``) takes FOVs while the
+estimated memory of its forward pass (:func:`inference_bytes`) stays within ``memory_mb``, so
+many small FOVs share a pass and a large one runs alone. The pass is `MIRO.infer`, which holds
+two (edges, width) tensors at a time and stops at the step asked for.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
 
-from miro.core.graph import fov_graph
+from miro.core.graph import Normalization, fov_graph
 from miro.core.model import MIRO, resolve_device
+from miro.data.results import about
+
+log = logging.getLogger(__name__)
+
+#: Default memory budget of one forward pass (MiB): a few batched benchmark FOVs, and well
+#: within a 2-core / 24 GB machine or a GPU; a FOV above it runs alone.
+MEMORY_MB = 2048.0
+#: Width assumed in the memory estimate of a network that does not declare one.
+WIDTH = 256
 
 
 @dataclass
 class SqueezeResult:
     squeezed_nm: np.ndarray  # (N, 2) squeezed coordinates, nm
     class_probs: np.ndarray | None  # (N, C) class probabilities at the same step, or None
+
+
+def inference_bytes(width: int, nodes: int, edges: int) -> int:
+    """Estimated peak memory (bytes) of `MIRO.infer` on a graph of ``nodes`` and ``edges``
+    (directed): two float32 (edges, width) message buffers, about eight (nodes, width) node
+    tensors (projections, hidden state, receiver sums), and the graph (sender and receiver
+    indices, receiver order, 3 edge features: 36 bytes per edge). ``benchmarks/
+    bench_squeeze_memory.py`` measures it against the real peak."""
+    return 4 * width * (2 * edges + 8 * nodes) + 36 * edges
 
 
 def squeeze(
@@ -37,38 +62,90 @@ def squeeze(
 
 def squeeze_many(
     model: MIRO,
-    fovs: list[np.ndarray],
+    fovs: Sequence[np.ndarray],
     radius: float,
     *,
     device: str | torch.device = "auto",
     step: int = -1,
-    batch_size: int = 8,
+    memory_mb: float = MEMORY_MB,
+    batch_size: int | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[SqueezeResult]:
-    """Squeeze several FOVs, ``batch_size`` of them per forward pass (one PyG ``Batch``).
+    """Squeeze several FOVs, as many per forward pass as fit in ``memory_mb`` MiB
+    (:func:`inference_bytes`; a FOV above the budget runs alone, with a warning) and at most
+    ``batch_size`` (None: no limit on the count). Batching does not change the results.
 
+    ``model`` is a `MIRO` (run through `MIRO.infer`) or another network whose forward returns
+    a `~miro.core.model.MIROOutput` (e.g. the ablations' `~miro.core.mpnn.MPNN`), run whole.
     ``step`` picks the recurrent step whose displacement is applied (python indexing; -1 =
-    last). The model is moved to ``device`` ("auto": CUDA when available).
+    last). The model is moved to ``device`` ("auto": CUDA when available). ``names`` (one per
+    FOV, e.g. "FOV 7 (fovs/fov_7.csv)") label errors and warnings; by default "FOV #i".
     """
     if not -model.steps <= step < model.steps:
         raise ValueError(f"step {step} out of range for a model with {model.steps} steps")
+    if not memory_mb > 0 or (batch_size is not None and batch_size < 1):
+        raise ValueError(f"need memory_mb > 0 and batch_size >= 1, got {memory_mb}, {batch_size}")
+    names = list(names) if names is not None else [f"FOV #{i}" for i in range(len(fovs))]
+    if len(names) != len(fovs):
+        raise ValueError(f"{len(names)} names for {len(fovs)} FOVs")
     device = resolve_device(device)
     model.to(device)
-    results = []
+    budget = memory_mb * 2**20
+    results: list[SqueezeResult] = []
+    batch: list[tuple[np.ndarray, Data, Normalization]] = []
+    used = 0
+    for coords, name in zip(fovs, names, strict=True):
+        with about(name):
+            graph, norm = fov_graph(coords, radius)
+        need = inference_bytes(getattr(model, "width", WIDTH), graph.num_nodes, graph.num_edges)
+        full = batch_size is not None and len(batch) >= batch_size
+        if batch and (used + need > budget or full):
+            results += _squeeze_batch(model, batch, radius, device, step)
+            batch, used = [], 0
+        if need > budget:
+            log.warning(
+                "%s: %d localizations, %d edges need about %.0f MiB for one forward pass, "
+                "above the budget of %.0f MiB: squeezed alone (apply.squeeze_large squeezes "
+                "window by window)",
+                name,
+                graph.num_nodes,
+                graph.num_edges,
+                need / 2**20,
+                memory_mb,
+            )
+        batch.append((coords, graph, norm))
+        used += need
+    if batch:
+        results += _squeeze_batch(model, batch, radius, device, step)
+    return results
+
+
+def _squeeze_batch(
+    model: MIRO,
+    batch: list[tuple[np.ndarray, Data, Normalization]],
+    radius: float,
+    device: torch.device,
+    step: int,
+) -> list[SqueezeResult]:
+    """One forward pass over the FOVs of ``batch`` (coordinates, graph, normalisation)."""
+    graphs = Batch.from_data_list([graph for _, graph, _ in batch]).to(device)
     with torch.inference_mode():
-        for start in range(0, len(fovs), batch_size):
-            chunk = fovs[start : start + batch_size]
-            graphs, norms = zip(*(fov_graph(c, radius) for c in chunk), strict=True)
-            batch = Batch.from_data_list(list(graphs)).to(device)
-            out = model(batch.x, batch.edge_index, batch.edge_attr)
-            shift = (radius * out.displacements[step]).cpu().double().numpy()
-            probs = None if out.logits is None else out.logits[step].softmax(-1).cpu().numpy()
-            for i, (coords, norm) in enumerate(zip(chunk, norms, strict=True)):
-                nodes = slice(batch.ptr[i].item(), batch.ptr[i + 1].item())
-                squeezed = norm.inverse(norm.forward(coords) - shift[nodes])
-                results.append(
-                    SqueezeResult(
-                        squeezed_nm=squeezed,
-                        class_probs=None if probs is None else probs[nodes],
-                    )
-                )
+        if isinstance(model, MIRO):
+            displacement, logits = model.infer(graphs.x, graphs.edge_index, graphs.edge_attr, step)
+        else:  # another network with MIRO's outputs (the ablations' MPNN)
+            out = model(graphs.x, graphs.edge_index, graphs.edge_attr)
+            displacement = out.displacements[step]
+            logits = None if out.logits is None else out.logits[step]
+    shift = (radius * displacement).cpu().double().numpy()
+    probs = None if logits is None else logits.softmax(-1).cpu().numpy()
+    ptr = graphs.ptr.tolist()
+    results = []
+    for i, (coords, _, norm) in enumerate(batch):
+        nodes = slice(ptr[i], ptr[i + 1])
+        results.append(
+            SqueezeResult(
+                squeezed_nm=norm.inverse(norm.forward(coords) - shift[nodes]),
+                class_probs=None if probs is None else probs[nodes],
+            )
+        )
     return results

@@ -26,11 +26,20 @@ Defined results for degenerate inputs (each is tested):
   to the IoU masks (a degenerate hull has zero area); it still counts for pairing;
 - one label on both sides (e.g. all background and all noise): ARI = AMI = ARI† = 1 (scikit-
   learn's convention for identical trivial partitions); one label on one side only: ARI† = 0.
+
+These values follow the reference (they keep the paper's DBSCAN rows), but some of them are
+conventions rather than measurements: a FOV of 3 clustered localizations where DBSCAN finds
+nothing scores ARI = 1. :func:`evaluate_fov` therefore flags every degenerate FOV × method in a
+``degenerate`` column (codes in :data:`DEGENERATE`, ``;``-separated, empty when none applies),
+and :func:`evaluate_fovs` flags test FOVs whose localizations exactly duplicate another FOV's in
+a ``duplicate_of`` column; the tables (``miro.outputs.tables``) count both and report them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -43,6 +52,8 @@ from scipy.spatial import ConvexHull, QhullError
 from scipy.spatial.distance import cdist
 from sklearn.metrics import adjusted_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
+
+from miro.data.results import about
 
 #: Metric names in the order of the paper's Table 1, then the published RMSE convention.
 #: ``RMSE_xy`` is the paper's equation (nm); ``RMSE_xy_published`` is sqrt(mean distance) (√nm),
@@ -60,6 +71,24 @@ METRICS: tuple[str, ...] = (
 )
 #: Whether a larger value of a metric means a better clustering.
 HIGHER_IS_BETTER: dict[str, bool] = {m: not m.startswith("RMS") for m in METRICS}
+
+#: Degenerate cases of one FOV × method, by flag code: the scores keep the reference's values
+#: (module docstring), and the flag says which of them are conventions, not measurements.
+DEGENERATE: dict[str, str] = {
+    "no_true_cluster": "the ground truth has no cluster (all background): IoU = JI_c = 0, "
+    "ARI_c, RMSRE_N and RMSE undefined",
+    "no_predicted_cluster": "the prediction has no cluster (all noise): IoU = JI_c = 0, "
+    "RMSRE_N and RMSE undefined",
+    "trivial_partitions": "one label on each side: ARI = AMI = ARI† = 1 by convention, "
+    "whatever the labels mean",
+    "trivial_clustered": "one ground-truth cluster, its localizations given one predicted "
+    "label: ARI_c = 1 by convention",
+}
+#: Columns of the long table of :func:`evaluate_fovs`: the five keys and value, then the flags.
+LONG_COLUMNS: tuple[str, ...] = ("dataset", "fov", "method", "metric", "value")
+FLAG_COLUMNS: tuple[str, ...] = ("degenerate", "duplicate_of")
+
+log = logging.getLogger(__name__)
 
 #: Weight of the centroid distance in the pairing cost (the rest weighs the extents).
 PAIRING_BETA = 0.9
@@ -426,13 +455,33 @@ def dirichlet_energy(features: np.ndarray, edge_index: np.ndarray) -> float:
 # --------------------------------------------------------------------------- whole FOVs
 class FovRecord(NamedTuple):
     """One FOV for :func:`evaluate_fovs`: localizations (n, 2) in nm, ground-truth labels
-    (n,), and the labels (n,) of every method by name (0 = noise)."""
+    (n,), and the labels (n,) of every method by name (0 = noise). ``source`` names the files
+    the record was read from; errors and warnings about the FOV quote it."""
 
     dataset: str
     fov: int
     coords: np.ndarray
     truth: np.ndarray
     predictions: Mapping[str, np.ndarray]
+    source: str = ""
+
+
+def degenerate_flags(truth: np.ndarray, pred: np.ndarray) -> str:
+    """The :data:`DEGENERATE` codes that apply to one prediction, ``;``-separated ("" if none)."""
+    return _degenerate(contingency(truth, pred), np.asarray(truth), np.asarray(pred))
+
+
+def _degenerate(table: sparse.csr_matrix, truth: np.ndarray, pred: np.ndarray) -> str:
+    has_background = bool(np.any(truth == 0))
+    clustered = table[1:] if has_background else table
+    clustered = clustered[:, np.flatnonzero(clustered.getnnz(axis=0))]
+    applies = {
+        "no_true_cluster": not np.any(truth != 0),
+        "no_predicted_cluster": not np.any(pred != 0),
+        "trivial_partitions": table.shape == (1, 1),
+        "trivial_clustered": clustered.shape == (1, 1),
+    }
+    return ";".join(code for code in DEGENERATE if applies[code])
 
 
 def evaluate_fov(
@@ -441,8 +490,9 @@ def evaluate_fov(
     predictions: Mapping[str, np.ndarray],
     metrics: Sequence[str] = METRICS,
 ) -> pd.DataFrame:
-    """Metrics of every method on one FOV: one row per method, columns ``method`` and the
-    requested ``metrics`` (names from :data:`METRICS`). The ground-truth hulls and cluster
+    """Metrics of every method on one FOV: one row per method, columns ``method``, the
+    requested ``metrics`` (names from :data:`METRICS`) and ``degenerate`` (the
+    :data:`DEGENERATE` codes of that method, "" when none). The ground-truth hulls and cluster
     summary are computed once and shared by all methods."""
     unknown = set(metrics) - set(METRICS)
     if unknown:
@@ -454,16 +504,17 @@ def evaluate_fov(
     rows = []
     for method, labels in predictions.items():
         pred = _checked(coords, labels, name=f"predictions[{method!r}]")[1]
-        rows.append(
-            {"method": method} | _method_metrics(coords, truth, pred, gt, gt_mask, grid, metrics)
-        )
-    return pd.DataFrame(rows, columns=["method", *metrics])
+        table = contingency(truth, pred)
+        scores = _method_metrics(coords, truth, pred, table, gt, gt_mask, grid, metrics)
+        rows.append({"method": method} | scores | {"degenerate": _degenerate(table, truth, pred)})
+    return pd.DataFrame(rows, columns=["method", *metrics, "degenerate"])
 
 
 def _method_metrics(
     coords: np.ndarray,
     truth: np.ndarray,
     pred: np.ndarray,
+    table: sparse.csr_matrix,
     gt: Clusters,
     gt_mask: np.ndarray | None,
     grid: Grid | None,
@@ -474,7 +525,6 @@ def _method_metrics(
     paired = {"JI_c", "RMSRE_N", "RMSE_xy", "RMSE_xy_published"}.intersection(metrics)
     pairing = pair_clusters(gt, clusters) if paired else None
     pred_mask = hull_mask(clusters, grid) if grid is not None else None
-    table = contingency(truth, pred)
     compute = {
         "ARI_dagger": lambda: _ari_dagger(table),
         "IoU": lambda: mask_iou(gt_mask, pred_mask),
@@ -489,32 +539,78 @@ def _method_metrics(
     return {m: compute[m]() for m in metrics}
 
 
+def coordinate_digest(coords: np.ndarray) -> str:
+    """SHA-256 of a FOV's localizations as a set: rows sorted, float64, shape included, so two
+    FOVs with the same localizations in any row order share it."""
+    coords = np.asarray(coords, dtype=np.float64)
+    rows = coords[np.lexsort(coords.T[::-1])] if coords.ndim == 2 else coords
+    return hashlib.sha256(
+        repr(coords.shape).encode() + np.ascontiguousarray(rows).tobytes()
+    ).hexdigest()
+
+
 def evaluate_fovs(
     records: Iterable[FovRecord], metrics: Sequence[str] = METRICS, progress: bool = False
 ) -> pd.DataFrame:
     """Evaluate many FOVs, each given as a :class:`FovRecord` (dataset name, FOV number,
     coordinates, ground truth, and the labels of every method on that FOV).
 
-    Returns a long table with columns dataset, fov, method, metric, value: one row per FOV,
-    method and metric (``metrics``, by default all of :data:`METRICS`; note ``RMSE_xy`` is the
-    paper's equation and ``RMSE_xy_published`` the convention of its printed Table 1).
+    Returns a long table with columns :data:`LONG_COLUMNS` (dataset, fov, method, metric,
+    value): one row per FOV, method and metric (``metrics``, by default all of
+    :data:`METRICS`; note ``RMSE_xy`` is the paper's equation and ``RMSE_xy_published`` the
+    convention of its printed Table 1), then :data:`FLAG_COLUMNS`: ``degenerate`` (the
+    :data:`DEGENERATE` codes of that FOV × method) and ``duplicate_of`` (for a FOV whose
+    localizations are exactly those of a lower-numbered FOV of the same dataset, that FOV's
+    number, else empty; each such FOV is also logged as a warning naming both). A data error
+    in a record is raised naming its dataset, FOV and ``source``.
     """
     if progress:
         from tqdm.auto import tqdm
 
         records = tqdm(records, desc="metrics", unit="FOV")
-    tables = []
+    tables, seen = [], {}
     for record in records:
-        table = evaluate_fov(record.coords, record.truth, record.predictions, metrics)
+        where = f"dataset {record.dataset!r}, FOV {record.fov}"
+        where += f" ({record.source})" if record.source else ""
+        with about(where):
+            table = evaluate_fov(record.coords, record.truth, record.predictions, metrics)
         table.insert(0, "fov", record.fov)
         table.insert(0, "dataset", record.dataset)
         tables.append(table)
-    columns = ["dataset", "fov", "method", "metric", "value"]
+        seen.setdefault((record.dataset, coordinate_digest(record.coords)), []).append(
+            (record.fov, where)
+        )
+    columns = [*LONG_COLUMNS, *FLAG_COLUMNS]
     if not tables:
         return pd.DataFrame(columns=columns)
     wide = pd.concat(tables, ignore_index=True)
-    long = wide.melt(id_vars=["dataset", "fov", "method"], var_name="metric", value_name="value")
+    long = wide.melt(
+        id_vars=["dataset", "fov", "method", "degenerate"], var_name="metric", value_name="value"
+    )
+    duplicate_of = _duplicates(seen)
+    long["duplicate_of"] = pd.array(
+        [duplicate_of.get(key) for key in zip(long["dataset"], long["fov"], strict=True)],
+        dtype="Int64",
+    )
     return long[columns]
+
+
+def _duplicates(seen: Mapping[tuple[str, str], list[tuple[int, str]]]) -> dict[tuple, int]:
+    """(dataset, FOV) -> the lowest FOV number with the same localizations; warns per copy."""
+    duplicate_of = {}
+    for (dataset, _), fovs in seen.items():
+        (original, where), *copies = sorted(fovs)
+        for fov, copy_where in copies:
+            duplicate_of[dataset, fov] = original
+            log.warning(
+                "%s has exactly the same localizations as %s: flagged duplicate_of=%d and "
+                "counted once in Table 1 and the statistics; remove the copy from the dataset "
+                "if it is not meant to be there",
+                copy_where,
+                where,
+                original,
+            )
+    return duplicate_of
 
 
 def _checked(
@@ -539,3 +635,11 @@ def _checked(
             raise ValueError(f"{label_name} contain negative labels; use DBSCAN labels + 1")
         out.append(lab)
     return tuple(out)
+
+
+def distinct_fovs(long_df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the FOVs not flagged ``duplicate_of`` another FOV (all rows of a table
+    without that column), so that each distinct FOV counts once."""
+    if "duplicate_of" not in long_df.columns:
+        return long_df
+    return long_df[long_df["duplicate_of"].isna()]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wilcoxon
 
-from miro.evaluation.metrics import HIGHER_IS_BETTER, METRICS
+from miro.evaluation.metrics import HIGHER_IS_BETTER, METRICS, distinct_fovs
 
 #: Star thresholds of the paper (Fig. 2 caption; its "p ≤ 0.5" for one star is a typo of 0.05).
 STARS: tuple[tuple[float, str], ...] = ((1e-4, "****"), (1e-3, "***"), (1e-2, "**"), (5e-2, "*"))
@@ -94,8 +94,8 @@ def paired_tests(
 ) -> pd.DataFrame:
     """:func:`paired_test` for every (dataset, metric) of a long metrics table (columns dataset,
     fov, method, metric, value, as from :func:`miro.evaluation.metrics.evaluate_fovs`), pairing the
-    two
-    methods by FOV (FOVs where either value is missing or NaN are dropped); rows in dataset
+    two methods by FOV (FOVs where either value is missing or NaN are dropped, and FOVs flagged
+    as duplicates of another, :func:`~miro.evaluation.metrics.distinct_fovs`); rows in dataset
     order of appearance, metrics in :data:`miro.evaluation.metrics.METRICS` order.
 
     Columns: dataset, metric, n, ``{method}_mean``, ``{method}_sd``, ``{baseline}_mean``,
@@ -110,6 +110,7 @@ def paired_tests(
     unknown = set(long_df["metric"]) - set(METRICS)
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}: no direction for the test")
+    long_df = distinct_fovs(long_df)
     wide = long_df[long_df["method"].isin([method, baseline])].pivot_table(
         index=["dataset", "metric", "fov"],
         columns="method",

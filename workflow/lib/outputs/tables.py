@@ -6,7 +6,15 @@ Inputs are the long metrics table (columns ``dataset, fov, method, metric, value
 (:func:`format_pm`). RMSE_x,y comes in two conventions (spec ``metrics.md``): ``RMSE_xy`` is
 the paper's equation (root mean square centroid distance, nm) and ``RMSE_xy_published`` is
 sqrt(mean centroid distance) (√nm), the convention behind the paper's printed numbers.
-Every writer is atomic (:func:`miro.data.readers.atomic_path`).
+Every writer is atomic (:func:`miro.files.atomic_path`).
+
+Flagged FOVs (``miro.evaluation.metrics``: ``duplicate_of`` and ``degenerate`` columns of the
+long table) are counted, not averaged silently: a FOV whose localizations duplicate another
+test FOV is left out, so each distinct FOV counts once (:func:`distinct_fovs`, also the input
+of the statistics); a degenerate FOV × method keeps the reference's score in the means (the
+paper's conventions) and is counted per dataset × method. Table 1 carries the counts
+(``n_duplicates``, ``n_degenerate``, ``flags``) and every written table says in a note how
+many FOVs were flagged and why (:func:`flag_notes`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from miro.evaluation.metrics import METRICS
+from miro.evaluation.metrics import DEGENERATE, LONG_COLUMNS, METRICS, distinct_fovs
 from miro.files import write_csv_atomic, write_text_atomic
 
 METHODS = ("MIRO", "DBSCAN")
@@ -29,7 +37,6 @@ TABLE1_COLUMNS = METRICS
 TABLE1_METRICS = METRICS[:8]
 """The paper's Table 1 columns, in its order (RMSE_xy here in the paper-equation convention)."""
 
-LONG_COLUMNS = ("dataset", "fov", "method", "metric", "value")
 STATS_COLUMNS = (
     *("dataset", "metric", "n", "MIRO_mean", "MIRO_sd", "DBSCAN_mean", "DBSCAN_sd"),
     *("W", "p", "d", "stars"),
@@ -101,27 +108,88 @@ def check_long(long_df: pd.DataFrame, metrics: Sequence[str]) -> None:
                 )
 
 
-def table1(long_df: pd.DataFrame) -> pd.DataFrame:
-    """Table 1: per dataset × method, mean and sample sd (ddof = 1) over the test FOVs.
+#: Table 1's count columns: the distinct FOVs, the FOVs left out as duplicates and which, the
+#: degenerate FOVs of the method and why.
+FLAG_COLUMNS = ("n", "n_duplicates", "duplicates", "n_degenerate", "degenerate")
 
-    Columns ``dataset, method, n``, then ``<metric>, <metric>_sd`` for :data:`TABLE1_COLUMNS`
-    (the layout of ``resources/paper_table1.csv`` plus ``n`` and ``RMSE_xy_published``). Rows:
-    datasets in order of first appearance, MIRO before DBSCAN. ``n`` counts the FOVs; a missing
-    (NaN) metric value is left out of that metric's mean and sd.
+
+def table1(long_df: pd.DataFrame) -> pd.DataFrame:
+    """Table 1: per dataset × method, mean and sample sd (ddof = 1) over the distinct test FOVs.
+
+    Columns ``dataset, method``, :data:`FLAG_COLUMNS`, then ``<metric>, <metric>_sd`` for
+    :data:`TABLE1_COLUMNS` (the layout of ``resources/paper_table1.csv`` plus the counts and
+    ``RMSE_xy_published``). Rows: datasets in order of first appearance, MIRO before DBSCAN.
+    ``n`` counts the distinct FOVs (:func:`distinct_fovs`); ``n_duplicates`` the FOVs left out
+    and ``duplicates`` which (``FOV 12 = FOV 3``); ``n_degenerate`` the distinct FOVs with a
+    degenerate score for that method (kept in the means) and ``degenerate`` why, per
+    :data:`~miro.evaluation.metrics.DEGENERATE` code (``no_predicted_cluster: FOVs 5, 9``). A
+    missing (NaN) metric value is left out of that metric's mean and sd.
     """
     check_long(long_df, TABLE1_COLUMNS)
     data = long_df[long_df["metric"].isin(TABLE1_COLUMNS) & long_df["method"].isin(METHODS)]
     data = data.assign(value=pd.to_numeric(data["value"]))
+    kept = distinct_fovs(data)
     rows = pd.MultiIndex.from_product([data["dataset"].unique(), METHODS])
-    grouped = data.groupby(["dataset", "method", "metric"])["value"]
+    grouped = kept.groupby(["dataset", "method", "metric"])["value"]
     mean = grouped.mean().unstack("metric").reindex(rows)
     sd = grouped.std(ddof=1).unstack("metric").reindex(rows)
-    out = pd.DataFrame(index=rows)
-    out["n"] = data.groupby(["dataset", "method"])["fov"].nunique().reindex(rows)
+    flags = pd.DataFrame.from_dict(
+        {key: _flags(group) for key, group in data.groupby(["dataset", "method"])},
+        orient="index",
+        columns=list(FLAG_COLUMNS),
+    )
+    out = flags.reindex(rows)
     for metric in TABLE1_COLUMNS:
         out[metric] = mean[metric]
         out[f"{metric}_sd"] = sd[metric]
     return out.rename_axis(["dataset", "method"]).reset_index()
+
+
+def _flags(group: pd.DataFrame) -> tuple[int, int, str, int, str]:
+    """The :data:`FLAG_COLUMNS` of one dataset × method (``group``: its long rows)."""
+    per_fov = group.drop_duplicates("fov").set_index("fov").sort_index()
+    copies = pd.Series(dtype="Int64")
+    if "duplicate_of" in per_fov.columns:
+        copies = per_fov["duplicate_of"].dropna().astype(int)
+    codes = pd.Series(dtype=str)
+    if "degenerate" in per_fov.columns:
+        codes = per_fov["degenerate"].drop(copies.index).fillna("").astype(str)
+        codes = codes[codes != ""]
+    reasons = []
+    for code in DEGENERATE:
+        fovs = [str(f) for f, c in codes.items() if code in c.split(";")]
+        if fovs:
+            reasons.append(f"{code}: FOV{'s' if len(fovs) > 1 else ''} {', '.join(fovs)}")
+    return (
+        len(per_fov) - len(copies),
+        len(copies),
+        ", ".join(f"FOV {c} = FOV {o}" for c, o in copies.items()),
+        len(codes),
+        "; ".join(reasons),
+    )
+
+
+def flag_notes(table: pd.DataFrame) -> list[str]:
+    """Sentences for a table's note, from :func:`table1`'s :data:`FLAG_COLUMNS`: per dataset
+    the FOVs left out as duplicates, per dataset × method the degenerate FOVs and why, then
+    what each degenerate code means; a single sentence when nothing was flagged."""
+    notes = []
+    for dataset, group in table.groupby("dataset", sort=False):
+        first = group.iloc[0]
+        if first["n_duplicates"]:
+            notes.append(
+                f"{dataset}: {first['n_duplicates']} FOV(s) left out as exact duplicates of "
+                f"another test FOV ({first['duplicates']}); each distinct FOV is counted once."
+            )
+        for rec in group[group["n_degenerate"] > 0].to_dict("records"):
+            notes.append(
+                f"{dataset}, {rec['method']}: {rec['n_degenerate']} of {rec['n']} FOVs "
+                f"degenerate ({rec['degenerate']}), scored by the reference conventions and "
+                "kept in the means."
+            )
+    text = " ".join(table["degenerate"].astype(str))
+    notes += [f"{code}: {DEGENERATE[code]}." for code in DEGENERATE if f"{code}:" in text]
+    return notes or ["No FOV flagged: no duplicated test FOV and no degenerate score."]
 
 
 def format_pm(mean: float, sd: float) -> str:
@@ -190,17 +258,19 @@ def write_table1(
 ) -> None:
     """Write :func:`table1` as CSV (numbers), Markdown and LaTeX (``mean ± sd`` cells).
 
-    Markdown and LaTeX carry a caption (``title``, naming ``preset``) and a footnote on the RMSE
-    conventions; the LaTeX table uses the ``booktabs`` package. The same layout serves the
-    single-shot table (Supplementary Table 5, ``SINGLE_SHOT_TITLE``).
+    Markdown and LaTeX carry a caption (``title``, naming ``preset``) and footnotes: the flagged
+    FOVs (:func:`flag_notes`) and the RMSE conventions; the LaTeX table uses the ``booktabs``
+    package. The same layout serves the single-shot table (Supplementary Table 5,
+    ``SINGLE_SHOT_TITLE``).
     """
-    _require_columns(df, ["dataset", "method", "n", *TABLE1_COLUMNS], "Table 1")
+    _require_columns(df, ["dataset", "method", *FLAG_COLUMNS, *TABLE1_COLUMNS], "Table 1")
     rows = _table1_cells(df)
     write_csv_atomic(df, csv_path)
+    notes = [*flag_notes(df), RMSE_NOTE]
 
     header = ["Dataset", "Method", "n", *(LABELS[m] for m in TABLE1_COLUMNS)]
     md = f"**{_caption(preset, title)}**\n\n" + markdown_table(header, rows)
-    write_text_atomic(md_path, md + f"\n{md_escape(RMSE_NOTE)}\n")
+    write_text_atomic(md_path, md + "".join(f"\n{md_escape(note)}\n" for note in notes))
 
     tex_header = ["Dataset", "Method", "$n$", *(LATEX_LABELS[m] for m in TABLE1_COLUMNS)]
     tex_rows = [[_latex_escape(c).replace("±", r"$\pm$") for c in row] for row in rows]
@@ -210,7 +280,10 @@ def write_table1(
             body.append(r"\addlinespace")
         body.append(" & ".join(row) + r" \\")
     caption = _latex_escape(_caption(preset, title)).replace("±", r"$\pm$")
-    note = _latex_escape(RMSE_NOTE).replace("√nm", r"$\sqrt{\mathrm{nm}}$")
+    note = r" \par ".join(
+        _latex_escape(n).replace("√nm", r"$\sqrt{\mathrm{nm}}$").replace("†", r"$^\dagger$")
+        for n in notes
+    )
     tex = "\n".join(
         [
             r"\begin{table}",
@@ -321,8 +394,10 @@ def write_stats(
     csv_path: str | os.PathLike,
     md_path: str | os.PathLike | None = None,
     preset: str = "unspecified",
+    notes: Sequence[str] = (),
 ) -> None:
-    """Write the paired-test table as CSV (full precision), optionally Markdown (p as 9.3e-04)."""
+    """Write the paired-test table as CSV (full precision), optionally Markdown (p as 9.3e-04)
+    with ``notes`` (e.g. :func:`flag_notes` of the same FOVs' Table 1) below the table."""
     _require_columns(stats_df, STATS_COLUMNS, "statistics table")
     write_csv_atomic(stats_df, csv_path)
     if md_path is None:
@@ -347,4 +422,5 @@ def write_stats(
         "**Paired one-sided Wilcoxon signed-rank tests, MIRO + DBSCAN vs DBSCAN "
         f"(preset: {preset}).** {legend}\n\n"
     )
-    write_text_atomic(md_path, title + markdown_table(header, rows))
+    body = title + markdown_table(header, rows)
+    write_text_atomic(md_path, body + "".join(f"\n{md_escape(note)}\n" for note in notes))
