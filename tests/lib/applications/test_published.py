@@ -123,6 +123,19 @@ def test_checkpoint_paths_cover_every_benchmark_folder(repo_root):
             checkpoint_path(folder)
 
 
+def test_bad_manifest_names_the_file(tmp_path):
+    tsv = tmp_path / "manifest.tsv"
+    row = f"{PATH}\t3\t{'a' * 64}\n"
+    for text, message in [
+        ("", "cannot read the published-checkpoint manifest"),
+        (f"path\tbytes\tsha256\n{row}{row}", f"{PATH} is listed twice"),
+    ]:
+        tsv.write_text(text)
+        with pytest.raises(PublishedError, match=message) as info:
+            load_manifest(tsv)
+        assert str(tsv) in str(info.value)
+
+
 def test_imported_model_equals_published_forward(tmp_path, benchmark_dir):
     frame = pd.read_csv(benchmark_dir / "Ground Truth - Scenario 8" / "diffden_MoleculeList_1.csv")
     graph = fov_graph(frame[["x", "y"]].to_numpy(), 0.2)[0]

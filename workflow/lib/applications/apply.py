@@ -29,6 +29,7 @@ from tqdm import tqdm
 from miro.core.checkpoint import load_checkpoint
 from miro.core.model import MIRO
 from miro.core.squeeze import SqueezeResult, squeeze_many
+from miro.data.labels import cluster_classes
 from miro.data.readers import MIN_LOCALIZATIONS, LocalizationFileError, read_localizations
 from miro.data.simulate import simulate_fov
 from miro.evaluation.dbscan import dbscan_labels
@@ -37,7 +38,6 @@ from miro.outputs.figures import METHOD_COLORS, plot_fov, save_figure
 
 log = logging.getLogger(__name__)
 
-INPUT_SUFFIXES = (".csv", ".tsv")
 CLUSTER_COLUMNS = (
     "cluster",
     "n_localizations",
@@ -249,17 +249,6 @@ def _hull_areas(xy: np.ndarray, inverse: np.ndarray, n: np.ndarray) -> np.ndarra
     return areas
 
 
-def cluster_classes(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Per localization, the most frequent of ``classes`` in its cluster (ties: lowest class);
-    0 for non-clustered localizations (label 0)."""
-    labels, classes = np.asarray(labels), np.asarray(classes)
-    ids, inverse = np.unique(labels, return_inverse=True)
-    width = int(classes.max()) + 1
-    counts = np.bincount(inverse * width + classes, minlength=len(ids) * width)
-    mode = counts.reshape(len(ids), width).argmax(axis=1)
-    return np.where(labels > 0, mode[inverse], 0)
-
-
 # ----------------------------------------------------------------------------- figures
 def plot_map(coords: np.ndarray, labels: Mapping[str, np.ndarray], path: str | os.PathLike) -> None:
     """Localization map coloured by cluster, one panel per method (Fig. 4b): clustered
@@ -387,19 +376,6 @@ def apply_to_file(
         device=device,
         batch_size=batch_size,
     )[0]
-
-
-def apply_to_folder(
-    input_dir: str | os.PathLike, model_ckpt: str | os.PathLike, **kwargs
-) -> list[dict[str, Path]]:
-    """`apply_to_file` on every ``*.csv`` / ``*.tsv`` file of ``input_dir`` (same keywords)."""
-    input_dir = Path(input_dir)
-    if not input_dir.is_dir():
-        raise FileNotFoundError(f"{input_dir}: no such folder")
-    paths = sorted(p for p in input_dir.iterdir() if p.suffix.lower() in INPUT_SUFFIXES)
-    if not paths:
-        raise LocalizationFileError(f"{input_dir}: no *.csv or *.tsv localization files")
-    return apply_to_files(paths, model_ckpt, **kwargs)
 
 
 def apply_to_files(

@@ -32,6 +32,7 @@ from miro.data.benchmark import (
     ChecksumError,
     ManifestRow,
     download_verified,
+    read_manifest,
     sha256sum,
     write_verified,
 )
@@ -39,7 +40,6 @@ from miro.data.benchmark import (
 PUBLISHED_REPO = "DeepTrackAI/MIRO"
 PUBLISHED_COMMIT = "ed2b318b8015f47c47841b18c55a9fea8ef83982"
 PUBLISHED_RAW = f"https://raw.githubusercontent.com/{PUBLISHED_REPO}/{PUBLISHED_COMMIT}"
-MANIFEST_COLUMNS = ("path", "bytes", "sha256")
 EDGE_FEATURES = 3  # [dx, dy, distance] / r (spec "Graph")
 _FOLDER = re.compile(r"^(Ground Truth|Multiple Blinking) - Scenario ([2-9]|10)$")
 
@@ -67,20 +67,9 @@ class PublishedError(RuntimeError):
 
 def load_manifest(path: str | os.PathLike) -> pd.DataFrame:
     """Read ``published_checkpoints.tsv`` (columns path, bytes, sha256; one row per file)."""
-    try:
-        df = pd.read_csv(path, sep="\t", dtype={"path": str, "sha256": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise PublishedError(
-            f"{path}: cannot read the published-checkpoint manifest ({err})"
-        ) from err
-    missing = [c for c in MANIFEST_COLUMNS if c not in df.columns]
-    if missing:
-        raise PublishedError(f"{path}: manifest lacks columns {missing}; has {list(df.columns)}")
-    if not pd.api.types.is_integer_dtype(df["bytes"]) or df.isna().any().any():
-        raise PublishedError(f"{path}: manifest has empty cells or non-integer byte counts")
-    if df["path"].duplicated().any():
-        raise PublishedError(f"{path}: {df['path'][df['path'].duplicated()].iloc[0]} listed twice")
-    return df[list(MANIFEST_COLUMNS)].reset_index(drop=True)
+    return read_manifest(
+        path, ("path",), what="published-checkpoint manifest", error=PublishedError
+    )
 
 
 def checkpoint_path(folder: str | None) -> str:

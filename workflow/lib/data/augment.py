@@ -43,6 +43,7 @@ from threadpoolctl import threadpool_limits
 from torch_geometric.data import Data
 
 from miro.core.graph import build_graph
+from miro.data.labels import consecutive_labels
 from miro.files import atomic_path
 
 # Independent random streams below one seed: SeedSequence(seed, spawn_key=(stream, ...)).
@@ -295,21 +296,13 @@ def training_structures(train_fovs: Sequence[pd.DataFrame]) -> TrainingSet:
             structures.append(
                 Structure(
                     xy[rows] - xy[rows].mean(axis=0),
-                    None if coarse is None else _consecutive(fine[rows]),
+                    None if coarse is None else consecutive_labels(fine[rows], order="sorted"),
                     None if classes is None else classes[rows],
                 )
             )
     if not structures:
         raise ValueError("no annotated clusters (label > 0) in the training FOVs")
     return TrainingSet(structures, backgrounds, counts, bg_counts)
-
-
-def _consecutive(labels: np.ndarray) -> np.ndarray:
-    """Positive labels renumbered 1..K in sorted order; 0 stays 0."""
-    out = np.zeros(len(labels), np.int64)
-    positive = labels > 0
-    out[positive] = np.unique(labels[positive], return_inverse=True)[1] + 1
-    return out
 
 
 def _check_nesting(fine: np.ndarray, coarse: np.ndarray, name: str) -> None:
@@ -474,7 +467,7 @@ class _Sampler:
         if self.multiscale:  # fine labels made unique across structures
             shifts = np.cumsum([0] + [d.fine.max() for d in drawn[:-1]])
             fine = [np.where(d.fine > 0, d.fine + k, 0) for d, k in zip(drawn, shifts, strict=True)]
-            early = _consecutive(np.concatenate([*fine, zeros]))
+            early = consecutive_labels(np.concatenate([*fine, zeros]), order="sorted")
         return PointCloud(
             # the clip guards the rounding of the placement only
             positions=np.clip(np.concatenate([p for p, _, _ in placed] + [background]), 0.0, 1.0),
