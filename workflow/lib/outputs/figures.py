@@ -1,4 +1,4 @@
-"""Figures: the paper's Fig. 2 panel for one dataset and a scorecard plot against the paper.
+"""Figures: the paper's Fig. 2 panel for one dataset.
 
 Fig. 2 (Results, "MIRO clustering performance on simulated datasets"): the top row shows an
 example test FOV clustered by DBSCAN, by MIRO + DBSCAN and the ground truth; the bottom row
@@ -21,11 +21,10 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba, to_rgba_array
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from miro.files import atomic_path
-from miro.outputs.tables import LATEX_LABELS, METHODS, TABLE1_METRICS
+from miro.outputs.tables import LATEX_LABELS, METHODS
 
 FIG2_METRICS = ("ARI_dagger", "IoU", "JI_c", "RMSRE_N")
 """Metrics of the bottom row of Fig. 2."""
@@ -218,50 +217,3 @@ def fig2(
         metric_boxes(ax, data, metric, rows[metric])
     save_figure(fig, out_png)
     save_figure(fig, out_pdf)
-
-
-def scorecard_plot(scorecard_df: pd.DataFrame, out_png: str | os.PathLike) -> None:
-    """Ours vs the paper: mean ± sd per dataset (rows) × Table 1 metric (columns) × method.
-
-    Takes the output of ``miro.outputs.tables.scorecard`` (RMSE_x,y in the published convention).
-    """
-    if scorecard_df.empty:
-        raise ValueError("scorecard_plot: the scorecard is empty")
-    datasets = list(scorecard_df["dataset"].unique())
-    metrics = [m for m in TABLE1_METRICS if m in set(scorecard_df["metric"])]
-    fig = Figure(figsize=(1.7 * len(metrics), 1.6 * len(datasets) + 0.8), layout="constrained")
-    axes = fig.subplots(len(datasets), len(metrics), squeeze=False)
-    sources = {"ours": ("ours_mean", "ours_sd", "o"), "paper": ("paper_mean", "paper_sd", "s")}
-    for r, dataset in enumerate(datasets):
-        for c, metric in enumerate(metrics):
-            ax = axes[r, c]
-            cell = scorecard_df[
-                (scorecard_df["dataset"] == dataset) & (scorecard_df["metric"] == metric)
-            ]
-            for i, method in enumerate(BOX_ORDER):
-                rec = cell[cell["method"] == method]
-                for offset, (mean, sd, marker) in zip((-0.15, 0.15), sources.values(), strict=True):
-                    ax.errorbar(
-                        i + offset,
-                        rec[mean].to_numpy(),
-                        yerr=rec[sd].to_numpy(),
-                        fmt=marker,
-                        color=METHOD_COLORS[method],
-                        markerfacecolor=METHOD_COLORS[method] if marker == "o" else "white",
-                        markersize=5,
-                        capsize=2,
-                    )
-            ax.set_xticks(range(len(BOX_ORDER)), [METHOD_TICKS[m] for m in BOX_ORDER], fontsize=7)
-            ax.set_xlim(-0.6, len(BOX_ORDER) - 0.4)
-            ax.tick_params(axis="y", labelsize=7)
-            if r == 0:
-                label = "RMSE$_{x,y}$ (published)" if metric == "RMSE_xy" else LATEX_LABELS[metric]
-                ax.set_title(label, fontsize=9)
-            if c == 0:
-                ax.set_ylabel(dataset.replace(" - ", "\n"), fontsize=8)
-    handles = [
-        Line2D([], [], marker=m, linestyle="", color="0.3", markerfacecolor=f, label=name)
-        for name, m, f in (("this workflow", "o", "0.3"), ("paper", "s", "white"))
-    ]
-    fig.legend(handles=handles, loc="outside upper center", ncols=2, frameon=False)
-    save_figure(fig, out_png)
