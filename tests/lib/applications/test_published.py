@@ -39,7 +39,7 @@ HEAD = "model.backbone.head.blocks.0.layer"
 
 def published_weights(width: int, seed: int = 0) -> OrderedDict[str, torch.Tensor]:
     """Random weights with the published key names, order and (out, in) shapes."""
-    sizes = [  # (layer, out, in), spec README "Model"
+    sizes = [  # (layer, out, in), docs/reference.md#model
         (NODE_ENC, width, 5),
         (EDGE_ENC, width, 3),
         (NODE_COMB, width, 2 * width),
@@ -58,7 +58,8 @@ def published_weights(width: int, seed: int = 0) -> OrderedDict[str, torch.Tenso
 
 
 def published_forward(p, x, edge_index, edge_attr, steps: int) -> torch.Tensor:
-    """The published MIRO block written out with the published key names (spec "Model")."""
+    """The published MIRO block written out with the published key names
+    (docs/reference.md#published-weights)."""
 
     def linear(layer, inputs):
         return inputs @ p[f"{layer}.weight"].T + p[f"{layer}.bias"]

@@ -1,4 +1,5 @@
-"""The authors' published MIRO weights: obtain, verify and convert them (spec README, "Model").
+"""The authors' published MIRO weights: obtain, verify and convert them
+(``docs/reference.md#published-weights``).
 
 The repository ``DeepTrackAI/MIRO`` holds one trained model per benchmark folder
 (``benchmark/models/model_scenario_<N>[_blinking].pt``), listed with size and sha256 in
@@ -40,7 +41,7 @@ from miro.data.benchmark import (
 PUBLISHED_REPO = "DeepTrackAI/MIRO"
 PUBLISHED_COMMIT = "ed2b318b8015f47c47841b18c55a9fea8ef83982"
 PUBLISHED_RAW = f"https://raw.githubusercontent.com/{PUBLISHED_REPO}/{PUBLISHED_COMMIT}"
-EDGE_FEATURES = 3  # [dx, dy, distance] / r (spec "Graph")
+EDGE_FEATURES = 3  # [dx, dy, distance] / r (docs/reference.md#graph)
 _FOLDER = re.compile(r"^(Ground Truth|Multiple Blinking) - Scenario ([2-9]|10)$")
 
 #: Published layer prefix -> `MIRO` module, in the published key order.

@@ -1,7 +1,7 @@
 """Few-shot augmentation: a handful of annotated training FOVs -> many synthetic training graphs.
 
-Paper, Methods "MIRO training and augmentations"; spec README "Augmentation (reference
-behaviour)". Every training structure is centred at its centroid and densified once by doubling it
+Paper, Methods "MIRO training and augmentations"; ``docs/reference.md#augmentation``. Every
+training structure is centred at its centroid and densified once by doubling it
 ``num_additions`` times, each copy jittered with Gaussian noise (sd ``jitter_sd``). Every time a
 structure is used, a random fraction of the densified cloud is drawn (localization dropout and
 addition around the original count), it is randomly rotated and reflected, and placed in a
@@ -13,7 +13,7 @@ Conventions:
 * Input FOVs are DataFrames with columns ``x``, ``y`` (nm) and the cluster label ``index``
   (a column or the index's name; 0 = background, k > 0 = cluster k), optionally ``class`` (shape
   class per localization) and ``index_coarse`` (coarser multiscale label). Each FOV is min-max
-  normalised per axis, as the graph is (spec, "Graph").
+  normalised per axis, as the graph is (``docs/reference.md#graph``).
 * Multiscale (paper Figs. 1 and 5): the coarse structures (e.g. NPC rings) are the units that are
   drawn, rotated and placed, carrying their fine spots. ``labels`` are the coarse structures (the
   target of the late steps [k̂, K-1]) and ``early_labels`` the fine spots (the target of the early
@@ -256,7 +256,7 @@ def _labels(fov: pd.DataFrame, name: str, column: str) -> np.ndarray:
 
 
 def _normalised(fov: pd.DataFrame, name: str) -> np.ndarray:
-    """Min-max normalised (x, y) of one FOV (spec, "Graph")."""
+    """Min-max normalised (x, y) of one FOV (``docs/reference.md#graph``)."""
     missing = {"x", "y"} - set(fov.columns)
     if missing:
         raise ValueError(f"{name}: missing column(s) {sorted(missing)}")

@@ -1,10 +1,10 @@
 """The SMLM clustering benchmark (Nieves et al. 2023): obtain it, verify it, enumerate its FOVs.
 
 The paper evaluates MIRO on the benchmark's scenarios 2-10, with and without blinking (Results;
-spec README, "The benchmark"): 18 folders of 50 CSV files, one per field of view (FOV). Files come
-from the upstream GitHub repository pinned at one commit, one raw URL per file, or from a local
-copy with the upstream layout (``<local_dir>/<folder>/<file>``); either way every file must match
-``resources/benchmark_manifest.tsv`` (size and sha256) before it is used.
+``docs/reference.md#benchmark``): 18 folders of 50 CSV files, one per field of view (FOV).
+Files come from the upstream GitHub repository pinned at one commit, one raw URL per file, or
+from a local copy with the upstream layout (``<local_dir>/<folder>/<file>``); either way every
+file must match ``resources/benchmark_manifest.tsv`` (size and sha256) before it is used.
 """
 
 from __future__ import annotations

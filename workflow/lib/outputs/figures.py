@@ -1,6 +1,6 @@
 """Figures: the paper's Fig. 2 panel for one dataset.
 
-Fig. 2 (Results, "MIRO clustering performance on simulated datasets"): the top row shows an
+Fig. 2 (Results, "MIRO enhances DBSCAN performance"): the top row shows an
 example test FOV clustered by DBSCAN, by MIRO + DBSCAN and the ground truth; the bottom row
 shows ARI†, IoU, JI_c and RMSRE_N over the test FOVs (paired points and box-and-whisker plots,
 whiskers at 1.5 IQR, outliers as empty circles) with the stars of the paired one-sided
