@@ -5,12 +5,10 @@ The repository ``DeepTrackAI/MIRO`` holds one trained model per benchmark folder
 (``benchmark/models/model_scenario_<N>[_blinking].pt``), listed with size and sha256 in
 ``resources/published_checkpoints.tsv``. Each is a plain ``torch.save`` of an ordered dict of
 14 float32 tensors in ``nn.Linear`` layout, in exactly the column order of `miro.core.model.MIRO`,
-so
-conversion is a renaming (`KEY_MAP`). The number of recurrent steps is not stored: it is the
+so conversion is a renaming (`KEY_MAP`). The number of recurrent steps is not stored: it is the
 dataset's setting. `convert_published` writes the project's checkpoint format
 (`miro.core.training.save_checkpoint`), so the rest of the workflow cannot tell an imported model
-from
-a trained one except by its ``train["source"] == "published"`` record.
+from a trained one except by its ``train["source"] == "published"`` record.
 """
 
 from __future__ import annotations
