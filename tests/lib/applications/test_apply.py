@@ -14,8 +14,7 @@ from scipy.spatial import cKDTree
 from miro.applications.apply import (
     CLUSTER_COLUMNS,
     apply_to_file,
-    apply_to_folder,
-    cluster_classes,
+    apply_to_files,
     cluster_table,
     simulate_acquisition,
     squeeze_large,
@@ -25,6 +24,7 @@ from miro.core.checkpoint import save_checkpoint
 from miro.core.graph import NUM_EIGENVECTORS
 from miro.core.model import MIRO
 from miro.core.squeeze import squeeze_many
+from miro.data.labels import cluster_classes
 from miro.data.readers import LocalizationFileError, read_localizations
 from miro.evaluation.dbscan import dbscan_labels
 from miro.files import write_csv_atomic
@@ -188,12 +188,6 @@ def test_cluster_table_one_or_no_cluster():
     assert none.empty and list(none.columns) == list(CLUSTER_COLUMNS)
 
 
-def test_cluster_classes_is_the_mode_per_cluster():
-    labels = np.array([0, 1, 1, 1, 2, 2, 5, 5, 5])
-    classes = np.array([2, 1, 2, 2, 0, 1, 1, 0, 1])
-    assert cluster_classes(labels, classes).tolist() == [0, 2, 2, 2, 0, 0, 1, 1, 1]
-
-
 # ----------------------------------------------------------------------------- files
 @pytest.fixture(scope="module")
 def acquisition(tmp_path_factory) -> Path:
@@ -238,13 +232,12 @@ def test_apply_to_file_end_to_end(acquisition, tmp_path):
 
 def test_bad_file_is_named_and_nothing_is_written(acquisition, tmp_path):
     ckpt = checkpoint(tmp_path / "model.pt", random_model(), fov_nm=2500.0)
-    folder = tmp_path / "in"
-    folder.mkdir()
-    (folder / "a_good.csv").write_bytes(acquisition.read_bytes())
-    (folder / "b_bad.csv").write_text("x [px],y [px]\n1,2\n3,4\n5,6\n")
+    good, bad = tmp_path / "a_good.csv", tmp_path / "b_bad.csv"
+    good.write_bytes(acquisition.read_bytes())
+    bad.write_text("x [px],y [px]\n1,2\n3,4\n5,6\n")
     out = tmp_path / "out"
     with pytest.raises(LocalizationFileError, match=r"b_bad\.csv"):
-        apply_to_folder(folder, ckpt, miro_dbscan={"eps": 30, "min_samples": 4}, out_dir=out)
+        apply_to_files([good, bad], ckpt, miro_dbscan={"eps": 30, "min_samples": 4}, out_dir=out)
     assert not out.exists()
 
 

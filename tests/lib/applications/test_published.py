@@ -39,7 +39,7 @@ HEAD = "model.backbone.head.blocks.0.layer"
 
 def published_weights(width: int, seed: int = 0) -> OrderedDict[str, torch.Tensor]:
     """Random weights with the published key names, order and (out, in) shapes."""
-    sizes = [  # (layer, out, in), spec README "Model"
+    sizes = [  # (layer, out, in), docs/reference.md#model
         (NODE_ENC, width, 5),
         (EDGE_ENC, width, 3),
         (NODE_COMB, width, 2 * width),
@@ -58,7 +58,8 @@ def published_weights(width: int, seed: int = 0) -> OrderedDict[str, torch.Tenso
 
 
 def published_forward(p, x, edge_index, edge_attr, steps: int) -> torch.Tensor:
-    """The published MIRO block written out with the published key names (spec "Model")."""
+    """The published MIRO block written out with the published key names
+    (docs/reference.md#published-weights)."""
 
     def linear(layer, inputs):
         return inputs @ p[f"{layer}.weight"].T + p[f"{layer}.bias"]
@@ -121,6 +122,19 @@ def test_checkpoint_paths_cover_every_benchmark_folder(repo_root):
     for folder in ("Ground Truth - Scenario 1", "C-shaped", None):
         with pytest.raises(ValueError, match="no published MIRO model"):
             checkpoint_path(folder)
+
+
+def test_bad_manifest_names_the_file(tmp_path):
+    tsv = tmp_path / "manifest.tsv"
+    row = f"{PATH}\t3\t{'a' * 64}\n"
+    for text, message in [
+        ("", "cannot read the published-checkpoint manifest"),
+        (f"path\tbytes\tsha256\n{row}{row}", f"{PATH} is listed twice"),
+    ]:
+        tsv.write_text(text)
+        with pytest.raises(PublishedError, match=message) as info:
+            load_manifest(tsv)
+        assert str(tsv) in str(info.value)
 
 
 def test_imported_model_equals_published_forward(tmp_path, benchmark_dir):

@@ -1,5 +1,5 @@
-"""Few-shot augmentation (miro.data.augment): paper "MIRO training and augmentations", spec
-README."""
+"""Few-shot augmentation (miro.data.augment): paper Methods, "MIRO training and augmentations";
+docs/reference.md, "Augmentation"."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 import torch
 from scipy.spatial.distance import pdist
 
+from miro.config import benchmark_row
 from miro.data.augment import (
     AugmentSettings,
     augment_graphs,
@@ -24,7 +25,6 @@ from miro.data.augment import (
 )
 from miro.data.benchmark import list_fovs
 from miro.data.readers import read_localizations
-from miro.data.split import paper_train_fovs
 
 EXACT = AugmentSettings(num_additions=0, jitter_sd=0.0, draw_fraction=(1.0, 1.0))
 
@@ -310,10 +310,10 @@ def test_settings_for_a_resolved_dataset(fovs):
     assert settings_for_dataset(simulated, fovs) == settings_from_data(fovs, blinking=True)
 
 
-def test_scenario8_preset_keeps_the_benchmark_clusters_whole(benchmark_dir, repo_root):
+def test_scenario8_preset_keeps_the_benchmark_clusters_whole(benchmark_dir):
     folder = "Ground Truth - Scenario 8"
     files = list_fovs(benchmark_dir / folder)
-    train = paper_train_fovs(folder, repo_root / "resources" / "benchmark_settings.csv")
+    train = [int(n) for n in benchmark_row(folder)["train_fovs"].split()]  # the paper's
     fovs = [read_localizations(files[f], fmt="benchmark") for f in train]
     settings = settings_for_benchmark(folder)
     sizes = [len(s.offsets) for s in training_structures(fovs).structures]

@@ -263,12 +263,15 @@ def test_verify_file(tmp_path):
     [
         ("folder\tfile\tbytes\nA\ta.csv\t3\n", r"lacks columns \['sha256'\]"),
         ("folder\tfile\tbytes\tsha256\nA\ta.csv\tmany\tab\n", "non-integer"),
-        ("folder\tfile\tbytes\tsha256\nA\ta.csv\t3\tab\nA\ta.csv\t3\tab\n", "listed twice"),
+        ("folder\tfile\tbytes\tsha256\nA\ta.csv\t3\tab\n", r"A/a\.csv needs .* 64 lowercase hex"),
+        ("folder\tfile\tbytes\tsha256\nA\ta.csv\t-3\t" + "a" * 64 + "\n", "size >= 0"),
+        ("folder\tfile\tbytes\tsha256\n" + ("A\ta.csv\t3\t" + "a" * 64 + "\n") * 2, "listed twice"),
         ("", "cannot read"),
     ],
 )
 def test_bad_manifest(tmp_path, text, message):
     path = tmp_path / "m.tsv"
     path.write_text(text)
-    with pytest.raises(BenchmarkError, match=message):
+    with pytest.raises(BenchmarkError, match=message) as info:
         load_manifest(path)
+    assert str(path) in str(info.value)

@@ -1,10 +1,8 @@
 import json
 
-import pandas as pd
 import pytest
 
-from miro.data.benchmark import FOLDERS
-from miro.data.split import paper_train_fovs, read_split, split_fovs, write_split
+from miro.data.split import read_split, split_fovs, write_split
 
 FOVS = range(1, 51)
 
@@ -19,22 +17,9 @@ def test_random_split_is_seeded_partition():
     assert len(others) > 1  # the seed matters
 
 
-def test_given_train_fovs_are_used(repo_root):
-    settings = repo_root / "resources" / "benchmark_settings.csv"
-    train = paper_train_fovs("Ground Truth - Scenario 2", settings)
-    assert train == [32, 19, 46]
-    split = split_fovs(FOVS, train_fovs=train, seed=123)
+def test_given_train_fovs_are_used():
+    split = split_fovs(FOVS, train_fovs=[32, 19, 46], seed=123)
     assert split["train"] == [19, 32, 46] and len(split["test"]) == 47
-
-
-def test_paper_train_fovs_for_every_folder(repo_root):
-    settings_csv = repo_root / "resources" / "benchmark_settings.csv"
-    settings = pd.read_csv(settings_csv)
-    assert set(settings["folder"]) == set(FOLDERS)
-    for folder in FOLDERS:
-        train = paper_train_fovs(folder, settings_csv)
-        assert len(set(train)) == 3 and all(1 <= n <= 50 for n in train)
-    assert paper_train_fovs("my own data", settings_csv) is None
 
 
 @pytest.mark.parametrize(
@@ -56,18 +41,6 @@ def test_split_rejects_bad_requests(kwargs, message):
 def test_split_rejects_duplicate_fovs():
     with pytest.raises(ValueError, match="distinct"):
         split_fovs([1, 2, 2, 3])
-
-
-def test_paper_train_fovs_bad_settings(tmp_path):
-    with pytest.raises(ValueError, match="cannot read"):
-        paper_train_fovs("x", tmp_path / "missing.csv")
-    bad = tmp_path / "bad.csv"
-    bad.write_text("folder,steps\nA,3\n")
-    with pytest.raises(ValueError, match="needs columns"):
-        paper_train_fovs("A", bad)
-    bad.write_text("folder,train_fovs\nA,1 two 3\n")
-    with pytest.raises(ValueError, match="space-separated integers"):
-        paper_train_fovs("A", bad)
 
 
 def test_write_read_round_trip(tmp_path):

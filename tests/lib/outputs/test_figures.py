@@ -1,4 +1,4 @@
-"""Tests for miro.outputs.figures: cluster colours, the Fig. 2 panel and the scorecard plot."""
+"""Tests for miro.outputs.figures: cluster colours, the Fig. 2 panel."""
 
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ from miro.outputs.figures import (
     fig2,
     metric_boxes,
     plot_fov,
-    scorecard_plot,
 )
-from miro.outputs.tables import STATS_COLUMNS, TABLE1_COLUMNS, scorecard
+from miro.outputs.tables import STATS_COLUMNS, TABLE1_COLUMNS
 
 DATASET = "Multiple Blinking - Scenario 8"
 
@@ -125,16 +124,6 @@ def test_fig2_rejects_incomplete_input(example, long_df, stats_df, tmp_path, cha
     with pytest.raises(ValueError, match=message):
         fig2(*change(example, long_df, stats_df), DATASET, tmp_path / "a.png", tmp_path / "a.pdf")
     assert not list(tmp_path.iterdir())
-
-
-def test_scorecard_plot(long_df, repo_root, tmp_path):
-    card = scorecard(long_df, repo_root / "resources" / "paper_table1.csv")
-    scorecard_plot(card, tmp_path / "s.png")
-    with Image.open(tmp_path / "s.png") as image:
-        assert image.format == "PNG"
-    assert (tmp_path / "s.png").stat().st_size > 20_000
-    with pytest.raises(ValueError, match="empty"):
-        scorecard_plot(card.iloc[:0], tmp_path / "e.png")
 
 
 def test_metric_boxes_without_paired_values_draws_a_note():

@@ -1,5 +1,4 @@
-"""Tests for miro.studies.shapes: cluster classes by mode, paired confusion matrix and F1 (Fig.
-3)."""
+"""Tests for miro.studies.shapes: localization classes, paired confusion matrix and F1 (Fig. 3)."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from miro.data.simulate import SHAPES, simulate_fov
 from miro.studies.shapes import (
     PAIR_COLUMNS,
     classify_fovs,
-    cluster_classes,
     confusion_table,
     localization_classes,
     macro_f1,
@@ -52,16 +50,6 @@ def test_localization_classes_ignore_the_background_output():
     assert localization_classes(one_hot(classes, 2)).tolist() == classes.tolist()
     with pytest.raises(ValueError, match="C >= 1"):
         localization_classes(np.ones((3, 1)))
-
-
-def test_cluster_class_is_the_mode_of_its_localizations():
-    labels = np.array([0, 1, 1, 1, 2, 2, 3, 3, 0])
-    classes = np.array([2, 1, 2, 2, 1, 2, 3, 3, 1])
-    # cluster 1: mode 2; cluster 2: tie 1/2 -> 1; cluster 3: 3; noise: 0
-    assert cluster_classes(labels, classes).tolist() == [0, 2, 2, 2, 1, 1, 3, 3, 0]
-    assert cluster_classes(np.zeros(3, int), np.ones(3, int)).tolist() == [0, 0, 0]
-    with pytest.raises(ValueError, match="equal"):
-        cluster_classes(labels, classes[:-1])
 
 
 def test_perfect_prediction_gives_a_diagonal_matrix(fov):

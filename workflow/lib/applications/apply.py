@@ -9,7 +9,7 @@ and MIRO's graph lives in min-max normalised units: the connectivity radius r me
 their neighbours, and every localization keeps the squeezed position of the one window whose core
 holds it. DBSCAN then clusters the squeezed localizations (MIRO + DBSCAN) and, as the baseline,
 the raw ones; `cluster_table` describes every cluster (size, radius, nearest neighbour: the
-histograms of Fig. 4c-e) and `apply_to_file` writes labels, tables and figures.
+histograms of Fig. 4c-e) and `apply_to_files` writes labels, tables and figures.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tqdm import tqdm
 from miro.core.checkpoint import load_checkpoint
 from miro.core.model import MIRO
 from miro.core.squeeze import SqueezeResult, squeeze_many
+from miro.data.labels import cluster_classes
 from miro.data.readers import MIN_LOCALIZATIONS, LocalizationFileError, read_localizations
 from miro.data.simulate import simulate_fov
 from miro.evaluation.dbscan import dbscan_labels
@@ -37,7 +38,6 @@ from miro.outputs.figures import METHOD_COLORS, plot_fov, save_figure
 
 log = logging.getLogger(__name__)
 
-INPUT_SUFFIXES = (".csv", ".tsv")
 CLUSTER_COLUMNS = (
     "cluster",
     "n_localizations",
@@ -249,17 +249,6 @@ def _hull_areas(xy: np.ndarray, inverse: np.ndarray, n: np.ndarray) -> np.ndarra
     return areas
 
 
-def cluster_classes(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Per localization, the most frequent of ``classes`` in its cluster (ties: lowest class);
-    0 for non-clustered localizations (label 0)."""
-    labels, classes = np.asarray(labels), np.asarray(classes)
-    ids, inverse = np.unique(labels, return_inverse=True)
-    width = int(classes.max()) + 1
-    counts = np.bincount(inverse * width + classes, minlength=len(ids) * width)
-    mode = counts.reshape(len(ids), width).argmax(axis=1)
-    return np.where(labels > 0, mode[inverse], 0)
-
-
 # ----------------------------------------------------------------------------- figures
 def plot_map(coords: np.ndarray, labels: Mapping[str, np.ndarray], path: str | os.PathLike) -> None:
     """Localization map coloured by cluster, one panel per method (Fig. 4b): clustered
@@ -303,7 +292,7 @@ def plot_histograms(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike)
 
 # ----------------------------------------------------------------------------- files
 def output_paths(stem: str, out_dir: str | os.PathLike, baseline: bool) -> dict[str, Path]:
-    """The files `apply_to_file` writes for an input named ``<stem>.csv``."""
+    """The files `apply_to_files` writes for an input named ``<stem>.csv``."""
     names = {
         "labels": "labels.csv",
         "clusters_miro": "clusters_miro.csv",
@@ -351,55 +340,10 @@ def load_model(
 
 
 def apply_to_file(
-    path: str | os.PathLike,
-    model_ckpt: str | os.PathLike,
-    *,
-    miro_dbscan: Mapping[str, float],
-    baseline_dbscan: Mapping[str, float] | None = None,
-    out_dir: str | os.PathLike,
-    fmt: str = "auto",
-    columns: Mapping[str, str] | None = None,
-    window_nm: float | None = None,
-    overlap_nm: float | None = None,
-    device: str = "auto",
-    batch_size: int = 8,
+    path: str | os.PathLike, model_ckpt: str | os.PathLike, **options
 ) -> dict[str, Path]:
-    """Squeeze one localization file with MIRO, cluster it and write the results to ``out_dir``.
-
-    Writes (all atomically; nothing when the input is bad) ``<stem>.labels.csv`` (every input
-    column, then ``miro_cluster`` (0 = non-clustered), ``miro_class`` (most frequent predicted
-    class in the MIRO cluster, 0 for non-clustered; only for models with a classification head)
-    and ``dbscan_cluster`` (with a baseline); one row per input row, in input order),
-    ``<stem>.clusters_miro.csv`` (+ ``_dbscan``; see `cluster_table`), ``<stem>.map.png`` and
-    ``<stem>.histograms.png``. Returns the written paths by kind. See `load_model` for the window
-    defaults and `miro.data.readers.read_localizations` for ``fmt`` and ``columns``.
-    """
-    return apply_to_files(
-        [path],
-        model_ckpt,
-        miro_dbscan=miro_dbscan,
-        baseline_dbscan=baseline_dbscan,
-        out_dir=out_dir,
-        fmt=fmt,
-        columns=columns,
-        window_nm=window_nm,
-        overlap_nm=overlap_nm,
-        device=device,
-        batch_size=batch_size,
-    )[0]
-
-
-def apply_to_folder(
-    input_dir: str | os.PathLike, model_ckpt: str | os.PathLike, **kwargs
-) -> list[dict[str, Path]]:
-    """`apply_to_file` on every ``*.csv`` / ``*.tsv`` file of ``input_dir`` (same keywords)."""
-    input_dir = Path(input_dir)
-    if not input_dir.is_dir():
-        raise FileNotFoundError(f"{input_dir}: no such folder")
-    paths = sorted(p for p in input_dir.iterdir() if p.suffix.lower() in INPUT_SUFFIXES)
-    if not paths:
-        raise LocalizationFileError(f"{input_dir}: no *.csv or *.tsv localization files")
-    return apply_to_files(paths, model_ckpt, **kwargs)
+    """`apply_to_files` on one file (same keyword ``options``); returns its written paths."""
+    return apply_to_files([path], model_ckpt, **options)[0]
 
 
 def apply_to_files(
@@ -416,12 +360,20 @@ def apply_to_files(
     device: str = "auto",
     batch_size: int = 8,
 ) -> list[dict[str, Path]]:
-    """`apply_to_file` on several files with one model load.
+    """Squeeze localization files with MIRO (one model load), cluster them and write the
+    results to ``out_dir``.
+
+    Writes per input ``<stem>.csv`` (all atomically) ``<stem>.labels.csv`` (every input column,
+    then ``miro_cluster`` (0 = non-clustered), ``miro_class`` (most frequent predicted class in
+    the MIRO cluster, 0 for non-clustered; only for models with a classification head) and
+    ``dbscan_cluster`` (with a baseline); one row per input row, in input order),
+    ``<stem>.clusters_miro.csv`` (+ ``_dbscan``; see `cluster_table`), ``<stem>.map.png`` and
+    ``<stem>.histograms.png``. Returns the written paths by kind, per input. See `load_model` for
+    the window defaults and `miro.data.readers.read_localizations` for ``fmt`` and ``columns``.
 
     Every file is read and checked before anything is written: a bad file raises
-    `miro.data.readers.LocalizationFileError` naming it and leaves ``out_dir`` untouched; so do two
-    inputs
-    with the same stem (their outputs would collide).
+    `miro.data.readers.LocalizationFileError` naming it and leaves ``out_dir`` untouched; so do
+    two inputs with the same stem (their outputs would collide).
     """
     paths = [Path(p) for p in paths]
     stems = [p.stem for p in paths]

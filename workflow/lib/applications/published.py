@@ -1,15 +1,14 @@
-"""The authors' published MIRO weights: obtain, verify and convert them (spec README, "Model").
+"""The authors' published MIRO weights: obtain, verify and convert them
+(``docs/reference.md#published-weights``).
 
 The repository ``DeepTrackAI/MIRO`` holds one trained model per benchmark folder
 (``benchmark/models/model_scenario_<N>[_blinking].pt``), listed with size and sha256 in
 ``resources/published_checkpoints.tsv``. Each is a plain ``torch.save`` of an ordered dict of
 14 float32 tensors in ``nn.Linear`` layout, in exactly the column order of `miro.core.model.MIRO`,
-so
-conversion is a renaming (`KEY_MAP`). The number of recurrent steps is not stored: it is the
+so conversion is a renaming (`KEY_MAP`). The number of recurrent steps is not stored: it is the
 dataset's setting. `convert_published` writes the project's checkpoint format
 (`miro.core.training.save_checkpoint`), so the rest of the workflow cannot tell an imported model
-from
-a trained one except by its ``train["source"] == "published"`` record.
+from a trained one except by its ``train["source"] == "published"`` record.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from miro.data.benchmark import (
     ChecksumError,
     ManifestRow,
     download_verified,
+    read_manifest,
     sha256sum,
     write_verified,
 )
@@ -39,8 +39,7 @@ from miro.data.benchmark import (
 PUBLISHED_REPO = "DeepTrackAI/MIRO"
 PUBLISHED_COMMIT = "ed2b318b8015f47c47841b18c55a9fea8ef83982"
 PUBLISHED_RAW = f"https://raw.githubusercontent.com/{PUBLISHED_REPO}/{PUBLISHED_COMMIT}"
-MANIFEST_COLUMNS = ("path", "bytes", "sha256")
-EDGE_FEATURES = 3  # [dx, dy, distance] / r (spec "Graph")
+EDGE_FEATURES = 3  # [dx, dy, distance] / r (docs/reference.md#graph)
 _FOLDER = re.compile(r"^(Ground Truth|Multiple Blinking) - Scenario ([2-9]|10)$")
 
 #: Published layer prefix -> `MIRO` module, in the published key order.
@@ -67,20 +66,9 @@ class PublishedError(RuntimeError):
 
 def load_manifest(path: str | os.PathLike) -> pd.DataFrame:
     """Read ``published_checkpoints.tsv`` (columns path, bytes, sha256; one row per file)."""
-    try:
-        df = pd.read_csv(path, sep="\t", dtype={"path": str, "sha256": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise PublishedError(
-            f"{path}: cannot read the published-checkpoint manifest ({err})"
-        ) from err
-    missing = [c for c in MANIFEST_COLUMNS if c not in df.columns]
-    if missing:
-        raise PublishedError(f"{path}: manifest lacks columns {missing}; has {list(df.columns)}")
-    if not pd.api.types.is_integer_dtype(df["bytes"]) or df.isna().any().any():
-        raise PublishedError(f"{path}: manifest has empty cells or non-integer byte counts")
-    if df["path"].duplicated().any():
-        raise PublishedError(f"{path}: {df['path'][df['path'].duplicated()].iloc[0]} listed twice")
-    return df[list(MANIFEST_COLUMNS)].reset_index(drop=True)
+    return read_manifest(
+        path, ("path",), what="published-checkpoint manifest", error=PublishedError
+    )
 
 
 def checkpoint_path(folder: str | None) -> str:

@@ -6,7 +6,7 @@ and stored in both directions, sorted by (sender, receiver), ``edge_index[0]`` =
 ``edge_index[1]`` = receiver i. Edge features are ``[dx, dy, distance] / r`` with
 ``(dx, dy) = p_sender - p_receiver``; node features are the absolute values of the 5
 eigenvectors of ``I - D^-1/2 A D^-1/2`` with the smallest non-trivial eigenvalues
-(spec "Graph").
+(``docs/reference.md#graph``).
 
 Degenerate input has defined behaviour: duplicate points are triangulated once and linked to
 each other by zero-length edges; when all points are collinear the Delaunay graph reduces to the
@@ -162,7 +162,8 @@ def _laplacian_eigenvectors(adjacency: csr_matrix, k: int) -> np.ndarray:
 
 
 def targets(positions: np.ndarray, labels: np.ndarray, radius: float) -> np.ndarray:
-    """Displacement targets: (position - centroid of its cluster) / r; 0 for label 0 (spec)."""
+    """Displacement targets: (position - centroid of its cluster) / r; 0 for label 0
+    (``docs/reference.md#training``)."""
     positions = np.asarray(positions, dtype=np.float64)
     labels = np.asarray(labels)
     if labels.shape != (len(positions),):
@@ -185,7 +186,8 @@ def build_graph(
     classes: np.ndarray | None = None,
     early_labels: np.ndarray | None = None,
 ) -> Data:
-    """Graph of already-normalised positions (spec "Graph"); see the module docstring.
+    """Graph of already-normalised positions (``docs/reference.md#graph``); see the module
+    docstring.
 
     Optional: ``labels`` (cluster ids, 0 = background) add ``y`` and ``labels``;
     ``early_labels`` add the multiscale targets ``y_early`` for the early steps;

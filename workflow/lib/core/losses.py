@@ -1,4 +1,4 @@
-"""MIRO loss (paper Methods, "MIRO loss function", Eqs. 4-7; spec "Targets, loss, training").
+"""MIRO loss (paper Methods, "MIRO loss function", Eqs. 4-7; ``docs/reference.md#training``).
 
 All terms are averaged over the K recurrent steps. ``L1`` is the mean absolute error over every
 element, as in ``torch.nn.L1Loss``: for displacements this averages over nodes *and* both

@@ -1,4 +1,5 @@
-"""The MIRO recurrent graph neural network (paper Methods, "MIRO architecture"; spec "Model").
+"""The MIRO recurrent graph neural network (paper Methods, "MIRO architecture";
+``docs/reference.md#model``).
 
 Encoders (no activation): ``v' = node_encoder(v)``, ``e' = edge_encoder(e)``. Hidden states
 ``u`` (nodes) and ``f`` (edges) start at zero; every recurrent step applies the same weights::

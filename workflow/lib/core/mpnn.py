@@ -3,8 +3,7 @@ Methods, "Number of recurrent steps: influence on performance and oversmoothing"
 
 Same inputs and outputs as `miro.core.model.MIRO` (5 node / 3 edge features, width ``w``, one
 displacement per layer, so `miro.core.losses.miro_loss` applies with K = L), but ``L`` stacked
-layers,
-each with its own weights, instead of one recurrent block::
+layers, each with its own weights, instead of one recurrent block::
 
     h = node_encoder(v)             e = edge_encoder(e_in)          (no activation, as in MIRO)
     m_ij = ReLU(message_l([h_i, h_j, e_ij]))     for each edge j -> i

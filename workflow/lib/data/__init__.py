@@ -1,2 +1,3 @@
 """Data: localization files, the benchmark, simulations, the train/test split and few-shot
-augmentation (paper Methods, "Datasets" and "Training data augmentation")."""
+augmentation (paper Methods, "Simulated data", "Experimental data" and "MIRO training and
+augmentations")."""

@@ -1,7 +1,7 @@
 """Few-shot augmentation: a handful of annotated training FOVs -> many synthetic training graphs.
 
-Paper, Methods "MIRO training and augmentations"; spec README "Augmentation (reference
-behaviour)". Every training structure is centred at its centroid and densified once by doubling it
+Paper, Methods "MIRO training and augmentations"; ``docs/reference.md#augmentation``. Every
+training structure is centred at its centroid and densified once by doubling it
 ``num_additions`` times, each copy jittered with Gaussian noise (sd ``jitter_sd``). Every time a
 structure is used, a random fraction of the densified cloud is drawn (localization dropout and
 addition around the original count), it is randomly rotated and reflected, and placed in a
@@ -13,7 +13,7 @@ Conventions:
 * Input FOVs are DataFrames with columns ``x``, ``y`` (nm) and the cluster label ``index``
   (a column or the index's name; 0 = background, k > 0 = cluster k), optionally ``class`` (shape
   class per localization) and ``index_coarse`` (coarser multiscale label). Each FOV is min-max
-  normalised per axis, as the graph is (spec, "Graph").
+  normalised per axis, as the graph is (``docs/reference.md#graph``).
 * Multiscale (paper Figs. 1 and 5): the coarse structures (e.g. NPC rings) are the units that are
   drawn, rotated and placed, carrying their fine spots. ``labels`` are the coarse structures (the
   target of the late steps [k̂, K-1]) and ``early_labels`` the fine spots (the target of the early
@@ -43,6 +43,7 @@ from threadpoolctl import threadpool_limits
 from torch_geometric.data import Data
 
 from miro.core.graph import build_graph
+from miro.data.labels import consecutive_labels
 from miro.files import atomic_path
 
 # Independent random streams below one seed: SeedSequence(seed, spawn_key=(stream, ...)).
@@ -255,7 +256,7 @@ def _labels(fov: pd.DataFrame, name: str, column: str) -> np.ndarray:
 
 
 def _normalised(fov: pd.DataFrame, name: str) -> np.ndarray:
-    """Min-max normalised (x, y) of one FOV (spec, "Graph")."""
+    """Min-max normalised (x, y) of one FOV (``docs/reference.md#graph``)."""
     missing = {"x", "y"} - set(fov.columns)
     if missing:
         raise ValueError(f"{name}: missing column(s) {sorted(missing)}")
@@ -295,21 +296,13 @@ def training_structures(train_fovs: Sequence[pd.DataFrame]) -> TrainingSet:
             structures.append(
                 Structure(
                     xy[rows] - xy[rows].mean(axis=0),
-                    None if coarse is None else _consecutive(fine[rows]),
+                    None if coarse is None else consecutive_labels(fine[rows], order="sorted"),
                     None if classes is None else classes[rows],
                 )
             )
     if not structures:
         raise ValueError("no annotated clusters (label > 0) in the training FOVs")
     return TrainingSet(structures, backgrounds, counts, bg_counts)
-
-
-def _consecutive(labels: np.ndarray) -> np.ndarray:
-    """Positive labels renumbered 1..K in sorted order; 0 stays 0."""
-    out = np.zeros(len(labels), np.int64)
-    positive = labels > 0
-    out[positive] = np.unique(labels[positive], return_inverse=True)[1] + 1
-    return out
 
 
 def _check_nesting(fine: np.ndarray, coarse: np.ndarray, name: str) -> None:
@@ -474,7 +467,7 @@ class _Sampler:
         if self.multiscale:  # fine labels made unique across structures
             shifts = np.cumsum([0] + [d.fine.max() for d in drawn[:-1]])
             fine = [np.where(d.fine > 0, d.fine + k, 0) for d, k in zip(drawn, shifts, strict=True)]
-            early = _consecutive(np.concatenate([*fine, zeros]))
+            early = consecutive_labels(np.concatenate([*fine, zeros]), order="sorted")
         return PointCloud(
             # the clip guards the rounding of the placement only
             positions=np.clip(np.concatenate([p for p, _, _ in placed] + [background]), 0.0, 1.0),

@@ -1,10 +1,10 @@
 """The SMLM clustering benchmark (Nieves et al. 2023): obtain it, verify it, enumerate its FOVs.
 
 The paper evaluates MIRO on the benchmark's scenarios 2-10, with and without blinking (Results;
-spec README, "The benchmark"): 18 folders of 50 CSV files, one per field of view (FOV). Files come
-from the upstream GitHub repository pinned at one commit, one raw URL per file, or from a local
-copy with the upstream layout (``<local_dir>/<folder>/<file>``); either way every file must match
-``resources/benchmark_manifest.tsv`` (size and sha256) before it is used.
+``docs/reference.md#benchmark``): 18 folders of 50 CSV files, one per field of view (FOV).
+Files come from the upstream GitHub repository pinned at one commit, one raw URL per file, or
+from a local copy with the upstream layout (``<local_dir>/<folder>/<file>``); either way every
+file must match ``resources/benchmark_manifest.tsv`` (size and sha256) before it is used.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ UPSTREAM_RAW = f"https://raw.githubusercontent.com/{UPSTREAM_REPO}/{UPSTREAM_COM
 FOLDERS = tuple(
     f"{kind} - Scenario {n}" for kind in ("Ground Truth", "Multiple Blinking") for n in range(2, 11)
 )
-MANIFEST_COLUMNS = ("folder", "file", "bytes", "sha256")
 _CHUNK = 1 << 16
 log = logging.getLogger(__name__)
 
@@ -52,22 +51,45 @@ class ManifestRow(NamedTuple):
     sha256: str
 
 
-def load_manifest(path: str | os.PathLike) -> pd.DataFrame:
-    """Read the manifest TSV (columns folder, file, bytes, sha256; one row per upstream file)."""
+def read_manifest(
+    path: str | os.PathLike,
+    key: tuple[str, ...],
+    *,
+    what: str,
+    error: type[Exception] = BenchmarkError,
+) -> pd.DataFrame:
+    """Read a manifest TSV of verified files: the ``key`` columns, which name each file once,
+    then ``bytes`` (size) and ``sha256`` (64 hex digits).
+
+    Every problem raises ``error`` naming ``path`` (``what`` says which manifest it is).
+    """
+    columns = [*key, "bytes", "sha256"]
     try:
-        df = pd.read_csv(path, sep="\t", dtype={"folder": str, "file": str, "sha256": str})
+        df = pd.read_csv(path, sep="\t", dtype={**dict.fromkeys(key, str), "sha256": str})
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise BenchmarkError(f"{path}: cannot read the benchmark manifest ({err})") from err
-    missing = [c for c in MANIFEST_COLUMNS if c not in df.columns]
+        raise error(f"{path}: cannot read the {what} ({err})") from err
+    missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise BenchmarkError(f"{path}: manifest lacks columns {missing}; has {list(df.columns)}")
+        raise error(f"{path}: manifest lacks columns {missing}; has {list(df.columns)}")
     if not pd.api.types.is_integer_dtype(df["bytes"]) or df.isna().any().any():
-        raise BenchmarkError(f"{path}: manifest has empty cells or non-integer byte counts")
-    duplicated = df.duplicated(["folder", "file"])
+        raise error(f"{path}: manifest has empty cells or non-integer byte counts")
+    bad = ~df["sha256"].str.fullmatch("[0-9a-f]{64}") | (df["bytes"] < 0)
+    if bad.any():
+        row = df[bad].iloc[0]
+        raise error(
+            f"{path}: {'/'.join(row[list(key)])} needs a size >= 0 bytes and a sha256 of 64 "
+            f"lowercase hex digits, got {row['bytes']} and {row['sha256']!r}"
+        )
+    duplicated = df.duplicated(list(key))
     if duplicated.any():
-        row = df[duplicated].iloc[0]
-        raise BenchmarkError(f"{path}: {row['folder']}/{row['file']} is listed twice")
-    return df[list(MANIFEST_COLUMNS)].reset_index(drop=True)
+        raise error(f"{path}: {'/'.join(df[duplicated].iloc[0][list(key)])} is listed twice")
+    return df[columns].reset_index(drop=True)
+
+
+def load_manifest(path: str | os.PathLike) -> pd.DataFrame:
+    """Read ``benchmark_manifest.tsv`` (columns folder, file, bytes, sha256; one row per upstream
+    file)."""
+    return read_manifest(path, ("folder", "file"), what="benchmark manifest")
 
 
 def sha256sum(path: str | os.PathLike) -> str:

@@ -1,7 +1,7 @@
 """Localization files in, result files out.
 
 Input: one SMLM point cloud (one field of view) per file, as the benchmark's CSVs (``x,y,index`` in
-nm, index 0 = non-clustered, k > 0 = cluster k; spec README, "The benchmark"), a ThunderSTORM export
+nm, index 0 = non-clustered, k > 0 = cluster k; docs/reference.md#labels), a ThunderSTORM export
 (the paper's experimental data was processed with ThunderSTORM, Methods) or any CSV/TSV with a
 column mapping. Every reader returns the canonical columns ``x``, ``y`` (nm, float64) and, when
 present, ``index`` (ground-truth label), ``frame`` and ``uncertainty`` (nm), followed by all other

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from miro.data.labels import consecutive_labels
 from miro.files import write_csv_atomic
 
 SHAPE_KINDS = ("spot", "ellipse", "ring", "c_shape")
@@ -188,14 +189,6 @@ def _inside(xy: np.ndarray, fov_size: float) -> np.ndarray:
     return np.all((xy >= 0) & (xy <= fov_size), axis=1)
 
 
-def _consecutive(labels: np.ndarray) -> np.ndarray:
-    """Positive labels renumbered 1..K in order of first appearance."""
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(first.size, dtype=np.int64)
-    rank[np.argsort(first)] = np.arange(1, first.size + 1)
-    return rank[inverse]
-
-
 def _crop(
     xy: np.ndarray, labels: Mapping[str, np.ndarray], fov_size: float
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -203,7 +196,9 @@ def _crop(
     the label levels, so that no label is empty."""
     keep = _inside(xy, fov_size)
     return xy[keep], {
-        name: _consecutive(v[keep]) if name.startswith("index") else v[keep]
+        name: consecutive_labels(v[keep], order="appearance")
+        if name.startswith("index")
+        else v[keep]
         for name, v in labels.items()
     }
 

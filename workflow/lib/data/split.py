@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from miro.files import atomic_path
 
@@ -30,7 +29,7 @@ def split_fovs(
 ) -> dict[str, list[int]]:
     """Split FOV numbers into sorted ``train`` and ``test`` lists.
 
-    ``train_fovs`` (e.g. the paper's, from :func:`paper_train_fovs`) fixes the training FOVs;
+    ``train_fovs`` (e.g. the paper's, from the benchmark settings) fixes the training FOVs;
     otherwise ``n_train`` of them are drawn with ``numpy.random.default_rng(seed)``, so the same
     seed and FOVs give the same split. At least one FOV is always left for testing.
     """
@@ -56,26 +55,6 @@ def split_fovs(
                 f"least one of the {len(fovs)} FOVs for testing"
             )
     return {"train": sorted(train), "test": sorted(set(fovs) - set(train))}
-
-
-def paper_train_fovs(folder: str, settings_csv: str | os.PathLike) -> list[int] | None:
-    """The paper's three training FOVs of a benchmark folder, or None for any other dataset."""
-    try:
-        settings = pd.read_csv(settings_csv, dtype={"folder": str, "train_fovs": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise ValueError(f"{settings_csv}: cannot read benchmark settings ({err})") from err
-    if not {"folder", "train_fovs"} <= set(settings.columns):
-        raise ValueError(f"{settings_csv}: needs columns 'folder' and 'train_fovs'")
-    row = settings.loc[settings["folder"] == folder, "train_fovs"]
-    if row.empty:
-        return None
-    try:
-        return [int(n) for n in str(row.iloc[0]).split()]
-    except ValueError as err:
-        raise ValueError(
-            f"{settings_csv}: train_fovs of {folder!r} must be space-separated integers, "
-            f"got {row.iloc[0]!r}"
-        ) from err
 
 
 def write_split(split: dict[str, list[int]], path: str | os.PathLike) -> Path:

@@ -1,2 +1,3 @@
 """Evaluation: DBSCAN and its tuning, the benchmark metrics, paired statistics, and the one
-evaluation pipeline that every study shares (paper Methods, "Evaluation metrics")."""
+evaluation pipeline that every study shares (paper Methods, "Metrics for performance
+evaluation", "DBSCAN parameter selection")."""

@@ -1,4 +1,5 @@
-"""Paired statistics of MIRO against DBSCAN (paper Fig. 2 caption; spec metrics.md).
+"""Paired statistics of MIRO against DBSCAN (paper Fig. 2 caption;
+``docs/reference.md#statistics``).
 
 On the same FOVs, a one-sided Wilcoxon signed-rank test of the differences MIRO − DBSCAN
 (alternative "greater" for scores, "less" for RMSRE_N and the RMSEs), W as SciPy reports it

@@ -1,31 +1,30 @@
-"""Figures: the paper's Fig. 2 panel for one dataset and a scorecard plot against the paper.
+"""Figures: the paper's Fig. 2 panel for one dataset.
 
-Fig. 2 (Results, "MIRO clustering performance on simulated datasets"): the top row shows an
+Fig. 2 (Results, "MIRO enhances DBSCAN performance"): the top row shows an
 example test FOV clustered by DBSCAN, by MIRO + DBSCAN and the ground truth; the bottom row
 shows ARI†, IoU, JI_c and RMSRE_N over the test FOVs (paired points and box-and-whisker plots,
 whiskers at 1.5 IQR, outliers as empty circles) with the stars of the paired one-sided
-Wilcoxon test. :func:`cluster_colors`, :func:`plot_fov` and :func:`metric_boxes` are the
-building blocks other figures compose. Figures use matplotlib's object API (no pyplot, so no
-display and no global state) and are saved atomically.
+Wilcoxon test. :func:`cluster_colors`, :func:`plot_fov`, :func:`metric_boxes` and the two rows
+:func:`fov_row` and :func:`metric_row` are the building blocks other figures compose. Figures use
+matplotlib's object API (no pyplot, so no display and no global state) and are saved atomically.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba, to_rgba_array
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from matplotlib.figure import Figure, SubFigure
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from miro.files import atomic_path
-from miro.outputs.tables import LATEX_LABELS, METHODS, TABLE1_METRICS
+from miro.outputs.tables import LATEX_LABELS
 
 FIG2_METRICS = ("ARI_dagger", "IoU", "JI_c", "RMSRE_N")
 """Metrics of the bottom row of Fig. 2."""
@@ -162,7 +161,8 @@ def metric_boxes(
         ax.set_ylim(top=top + 2.5 * step)
 
 
-def _stats_row(stats_df: pd.DataFrame, dataset: str, metric: str) -> pd.Series:
+def stats_row(stats_df: pd.DataFrame, dataset: str, metric: str) -> pd.Series:
+    """The one row of the statistics table for ``dataset`` and ``metric``."""
     rows = stats_df[(stats_df["dataset"] == dataset) & (stats_df["metric"] == metric)]
     if len(rows) != 1:
         raise ValueError(
@@ -170,6 +170,30 @@ def _stats_row(stats_df: pd.DataFrame, dataset: str, metric: str) -> pd.Series:
             f"found {len(rows)}"
         )
     return rows.iloc[0]
+
+
+def fov_row(fig: Figure | SubFigure, example: Mapping, title: str) -> None:
+    """Fig. 2's top row on ``fig``: ``example["coords"]`` clustered by each of
+    :data:`FOV_PANELS` (``example["labels"]``), under ``title``."""
+    for ax, (key, panel) in zip(fig.subplots(1, 3), FOV_PANELS.items(), strict=True):
+        plot_fov(ax, example["coords"], example["labels"][key], panel)
+    fig.suptitle(title)
+
+
+def metric_row(
+    axes: Sequence[Axes], long_df: pd.DataFrame, stats_df: pd.DataFrame, dataset: str
+) -> None:
+    """Fig. 2's bottom row on ``axes``: :func:`metric_boxes` of :data:`FIG2_METRICS` of
+    ``dataset`` (rows of the long metrics table) with the stars of its statistics rows."""
+    data = long_df[long_df["dataset"] == dataset]
+    if data.empty:
+        raise ValueError(
+            f"no metrics for dataset {dataset!r}: not in the metrics table "
+            f"{list(long_df['dataset'].unique())}"
+        )
+    rows = [stats_row(stats_df, dataset, metric) for metric in FIG2_METRICS]
+    for ax, metric, row in zip(axes, FIG2_METRICS, rows, strict=True):
+        metric_boxes(ax, data, metric, row)
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> None:
@@ -197,71 +221,10 @@ def fig2(
     missing = [k for k in FOV_PANELS if k not in example.get("labels", {})]
     if "coords" not in example or missing:
         raise ValueError(f"fig2 example needs 'coords' and labels for {list(FOV_PANELS)}")
-    data = long_df[long_df["dataset"] == dataset]
-    if data.empty:
-        raise ValueError(
-            f"fig2: dataset {dataset!r} not in the metrics table "
-            f"{list(long_df['dataset'].unique())}"
-        )
-    for method in METHODS:
-        if not (data["method"] == method).any():
-            raise ValueError(f"fig2: dataset {dataset!r} has no metrics for method {method!r}")
-    rows = {m: _stats_row(stats_df, dataset, m) for m in FIG2_METRICS}
-
     fig = Figure(figsize=(10, 6.6), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.2, 1])
-    for ax, (key, title) in zip(top.subplots(1, 3), FOV_PANELS.items(), strict=True):
-        plot_fov(ax, example["coords"], example["labels"][key], title)
     fov = example.get("fov")
-    top.suptitle(dataset if fov is None else f"{dataset}: test FOV {fov}")
-    for ax, metric in zip(bottom.subplots(1, 4), FIG2_METRICS, strict=True):
-        metric_boxes(ax, data, metric, rows[metric])
+    fov_row(top, example, dataset if fov is None else f"{dataset}: test FOV {fov}")
+    metric_row(bottom.subplots(1, 4), long_df, stats_df, dataset)
     save_figure(fig, out_png)
     save_figure(fig, out_pdf)
-
-
-def scorecard_plot(scorecard_df: pd.DataFrame, out_png: str | os.PathLike) -> None:
-    """Ours vs the paper: mean ± sd per dataset (rows) × Table 1 metric (columns) × method.
-
-    Takes the output of ``miro.outputs.tables.scorecard`` (RMSE_x,y in the published convention).
-    """
-    if scorecard_df.empty:
-        raise ValueError("scorecard_plot: the scorecard is empty")
-    datasets = list(scorecard_df["dataset"].unique())
-    metrics = [m for m in TABLE1_METRICS if m in set(scorecard_df["metric"])]
-    fig = Figure(figsize=(1.7 * len(metrics), 1.6 * len(datasets) + 0.8), layout="constrained")
-    axes = fig.subplots(len(datasets), len(metrics), squeeze=False)
-    sources = {"ours": ("ours_mean", "ours_sd", "o"), "paper": ("paper_mean", "paper_sd", "s")}
-    for r, dataset in enumerate(datasets):
-        for c, metric in enumerate(metrics):
-            ax = axes[r, c]
-            cell = scorecard_df[
-                (scorecard_df["dataset"] == dataset) & (scorecard_df["metric"] == metric)
-            ]
-            for i, method in enumerate(BOX_ORDER):
-                rec = cell[cell["method"] == method]
-                for offset, (mean, sd, marker) in zip((-0.15, 0.15), sources.values(), strict=True):
-                    ax.errorbar(
-                        i + offset,
-                        rec[mean].to_numpy(),
-                        yerr=rec[sd].to_numpy(),
-                        fmt=marker,
-                        color=METHOD_COLORS[method],
-                        markerfacecolor=METHOD_COLORS[method] if marker == "o" else "white",
-                        markersize=5,
-                        capsize=2,
-                    )
-            ax.set_xticks(range(len(BOX_ORDER)), [METHOD_TICKS[m] for m in BOX_ORDER], fontsize=7)
-            ax.set_xlim(-0.6, len(BOX_ORDER) - 0.4)
-            ax.tick_params(axis="y", labelsize=7)
-            if r == 0:
-                label = "RMSE$_{x,y}$ (published)" if metric == "RMSE_xy" else LATEX_LABELS[metric]
-                ax.set_title(label, fontsize=9)
-            if c == 0:
-                ax.set_ylabel(dataset.replace(" - ", "\n"), fontsize=8)
-    handles = [
-        Line2D([], [], marker=m, linestyle="", color="0.3", markerfacecolor=f, label=name)
-        for name, m, f in (("this workflow", "o", "0.3"), ("paper", "s", "white"))
-    ]
-    fig.legend(handles=handles, loc="outside upper center", ncols=2, frameon=False)
-    save_figure(fig, out_png)

@@ -22,11 +22,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from miro.outputs.figures import (
-    FIG2_METRICS,
     FOV_PANELS,
     METHOD_COLORS,
     NOISE_COLOR,
-    metric_boxes,
+    fov_row,
+    metric_row,
     plot_fov,
     save_figure,
 )
@@ -75,26 +75,6 @@ def plot_confusion(ax: Axes, table: pd.DataFrame) -> None:
     ax.set_title("paired clusters")
 
 
-def _stats_for(stats_df: pd.DataFrame, dataset: str, metric: str) -> pd.Series:
-    rows = stats_df[(stats_df["dataset"] == dataset) & (stats_df["metric"] == metric)]
-    if len(rows) != 1:
-        raise ValueError(f"statistics: {len(rows)} rows for dataset {dataset!r}, {metric!r}")
-    return rows.iloc[0]
-
-
-def _metric_row(
-    axes: Sequence[Axes], long_df: pd.DataFrame, stats_df: pd.DataFrame, dataset: str
-) -> None:
-    """Box plots of the Fig. 2 metrics of ``dataset`` on ``axes``."""
-    data = long_df[long_df["dataset"] == dataset]
-    if data.empty:
-        raise ValueError(
-            f"no metrics for dataset {dataset!r} ({list(long_df['dataset'].unique())})"
-        )
-    for ax, metric in zip(axes, FIG2_METRICS, strict=True):
-        metric_boxes(ax, data, metric, _stats_for(stats_df, dataset, metric))
-
-
 def fig3(
     example: Mapping,
     confusion: pd.DataFrame,
@@ -124,7 +104,7 @@ def fig3(
     top.suptitle(f"{dataset}: test FOV {example['fov']}")
     axes = bottom.subplots(1, 5, width_ratios=[1.6, 1, 1, 1, 1])
     plot_confusion(axes[0], confusion)
-    _metric_row(axes[1:], long_df, stats_df, dataset)
+    metric_row(axes[1:], long_df, stats_df, dataset)
     save_figure(fig, out_png)
     save_figure(fig, out_pdf)
 
@@ -146,10 +126,8 @@ def fig5(
         fig.subfigures(len(examples), 1), examples.items(), strict=True
     ):
         upper, lower = sub.subfigures(2, 1, height_ratios=[1.2, 1])
-        for ax, (key, panel) in zip(upper.subplots(1, 3), FOV_PANELS.items(), strict=True):
-            plot_fov(ax, example["coords"], example["labels"][key], panel)
-        upper.suptitle(f"{title}, {level}: test FOV {example['fov']}")
-        _metric_row(lower.subplots(1, 4), long_df, stats_df, datasets[level])
+        fov_row(upper, example, f"{title}, {level}: test FOV {example['fov']}")
+        metric_row(lower.subplots(1, 4), long_df, stats_df, datasets[level])
     save_figure(fig, out_png)
     save_figure(fig, out_pdf)
 

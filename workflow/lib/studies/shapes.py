@@ -4,9 +4,8 @@ MIRO's class head predicts a shape class for every localization; DBSCAN on the s
 localizations gives the clusters; the class of a predicted cluster is the mode of its
 localizations' predicted classes ("taking the mode of node-level class predictions within each
 cluster"). Classification is scored on the true-positive cluster pairs of
-:func:`miro.evaluation.metrics.pair_clusters`: a confusion matrix (rows: the true shape of the
-ground-truth
-cluster, columns: the predicted shape of its paired cluster) and per-class F1.
+:func:`miro.evaluation.metrics.pair_clusters`: a confusion matrix (rows: the true shape of
+the ground-truth cluster, columns: the predicted shape of its paired cluster) and per-class F1.
 
 Class ids follow the simulator's ``class`` column: 1..C in the order of the dataset's
 ``shapes``, 0 = non-clustered. A localization inside a predicted cluster is clustered, so its
@@ -22,6 +21,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from miro.data.labels import cluster_classes
 from miro.data.simulate import Shape, simulate_shapes
 from miro.evaluation.metrics import Clusters, pair_clusters
 
@@ -54,25 +54,6 @@ def localization_classes(class_probs: np.ndarray) -> np.ndarray:
             f"class probabilities must be (N, C + 1) with C >= 1 shape classes, got {probs.shape}"
         )
     return np.argmax(probs[:, 1:], axis=1) + 1
-
-
-def cluster_classes(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Class of each localization's cluster: the mode of ``classes`` over the localizations of
-    its cluster in ``labels`` (ties: the smallest class); 0 for label 0 (noise)."""
-    labels, classes = np.asarray(labels), np.asarray(classes)
-    if labels.shape != classes.shape or labels.ndim != 1:
-        raise ValueError(f"labels {labels.shape} and classes {classes.shape} must be equal 1-D")
-    if labels.size and (labels.min() < 0 or classes.min() < 0):
-        raise ValueError("labels and classes must be non-negative")
-    out = np.zeros(labels.shape, dtype=np.int64)
-    clustered = labels != 0
-    if not clustered.any():
-        return out
-    ids, cluster = np.unique(labels[clustered], return_inverse=True)
-    counts = np.zeros((ids.size, int(classes.max()) + 1), dtype=np.int64)
-    np.add.at(counts, (cluster, classes[clustered]), 1)
-    out[clustered] = np.argmax(counts, axis=1)[cluster]
-    return out
 
 
 def paired_classes(
