@@ -72,8 +72,8 @@ def run_metrics(dataset: dict[str, Path], labels: list[Path]) -> Path:
         ),
         output=[str(out)],
         log=[str(dataset["root"] / "metrics.log")],
-        params=SimpleNamespace(methods=METHODS),
-        wildcards=SimpleNamespace(ds="toy"),
+        params=SimpleNamespace(methods=METHODS, truth="index"),
+        wildcards=SimpleNamespace(ds="toy", run="miro"),
     )
     return out
 
