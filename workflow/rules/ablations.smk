@@ -26,7 +26,6 @@ from miro.studies.ablations import (
     ablation_targets,
     ablation_variants,
     blinking_alphas,
-    check_ablations,
     class_names,
     default_alpha,
     steps_data_settings,
@@ -34,7 +33,6 @@ from miro.studies.ablations import (
     weight_name,
 )
 
-check_ablations(config)
 STEPS = SETTINGS["ablations"]["steps"]
 STEPS_DATA = steps_data_settings(STEPS)
 STEPS_DIR = f"{RESULTS}/ablations/steps"
