@@ -1,18 +1,61 @@
+"""Tests for miro.config: defaults and precedence, the schema and every cross-field check, each
+message naming the key path in one short line."""
+
+from __future__ import annotations
+
+import copy
+
 import pytest
+import yaml
 
 from miro.config import (
     BUILTIN,
+    MAX_PROBLEMS,
+    REPO,
+    TOP_LEVEL,
+    ConfigError,
+    benchmark_files,
     dataset_settings,
     execution_settings,
+    load_settings,
+    main,
+    read_config,
     resolve_config,
+    schema,
     settings_slice,
 )
+from miro.data.split import split_fovs
+
+GT8 = "Ground Truth - Scenario 8"
+GT8_TRAIN = [28, 32, 48]  # resources/benchmark_settings.csv
 
 
 def _config(**dataset):
     return {"datasets": {"d": dataset}}
 
 
+def rings(**changes) -> dict:
+    """A valid config with one simulated dataset of 6 FOVs; ``changes`` update its entry."""
+    return {
+        "datasets": {"Rings": {"source": "simulate", "family": "rings", "n_fovs": 6, **changes}}
+    }
+
+
+def problems(config, source: str = "config.yaml") -> list[str]:
+    """The lines of the ConfigError ``config`` raises (each asserted short)."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, source)
+    lines = str(caught.value).splitlines()
+    assert all(line.startswith(f"{source}: ") and len(line) < 300 for line in lines), lines
+    return lines
+
+
+def one_problem(config) -> str:
+    [line] = problems(config)
+    return line
+
+
+# ------------------------------------------------------------------ resolution and defaults
 def test_benchmark_folder_takes_reference_settings():
     s = dataset_settings(_config(source="benchmark", folder="Multiple Blinking - Scenario 5"), "d")
     assert s["model"]["steps"] == 10
@@ -28,11 +71,7 @@ def test_precedence_defaults_then_dataset_and_null_keeps_reference():
     config = {
         "defaults": {"model": {"width": 32, "steps": None}, "train": {"epochs": 2}},
         "datasets": {
-            "d": {
-                "source": "benchmark",
-                "folder": "Ground Truth - Scenario 8",
-                "settings": {"train": {"epochs": 5}},
-            }
+            "d": {"source": "benchmark", "folder": GT8, "settings": {"train": {"epochs": 5}}}
         },
     }
     s = dataset_settings(config, "d")
@@ -49,29 +88,17 @@ def test_simulated_dataset_uses_optuna_baseline_and_random_split():
     assert s["paper_name"] == "d"
 
 
-def test_published_baseline_without_benchmark_is_an_error():
-    config = _config(
-        source="simulate",
-        family="rings",
-        n_fovs=10,
-        settings={"dbscan": {"baseline": "published"}},
-    )
-    with pytest.raises(ValueError, match="published"):
-        dataset_settings(config, "d")
-
-
 def test_other_training_size_drops_paper_fovs():
-    config = _config(
-        source="benchmark", folder="Ground Truth - Scenario 8", settings={"n_train": 2}
-    )
+    config = _config(source="benchmark", folder=GT8, settings={"n_train": 2})
     assert dataset_settings(config, "d")["train_fovs"] is None
 
 
-def test_resolve_config_fills_top_level_defaults():
-    out = resolve_config(_config(source="simulate", family="rings", n_fovs=10))
+def test_load_settings_fills_top_level_defaults():
+    out = load_settings(rings())
     assert out["seed"] == 0 and out["device"] == "auto"
     assert out["benchmark"]["local_dir"] is None
     assert "3b0580b428ae316207cc2fb1ee89345851fc53ed" in out["benchmark"]["base_url"]
+    assert out == resolve_config(rings())
 
 
 def test_settings_slice_keeps_only_the_named_keys_in_place():
@@ -96,3 +123,294 @@ def test_execution_settings_default_and_follow_the_config():
     given = execution_settings({"device": "cpu", "benchmark": {"local_dir": "/data"}})
     assert given["device"] == "cpu" and given["benchmark"]["local_dir"] == "/data"
     assert given["benchmark"]["base_url"].startswith("https://")
+
+
+def _compare_defaults(node: dict, value, path: str, required: bool) -> None:
+    if "default" in node:
+        assert node["default"] == value, f"{path}: schema default {node['default']!r} != {value!r}"
+    elif isinstance(value, dict) and "properties" in node:
+        assert set(value) == set(node["properties"]), path
+        for key, sub in value.items():
+            _compare_defaults(
+                node["properties"][key], sub, f"{path}.{key}", key in node.get("required", [])
+            )
+    else:  # no default: a key the config must give when its section is there
+        assert required and not value, f"{path}: no schema default for {value!r}"
+
+
+def test_schema_defaults_agree_with_the_defaults_block():
+    spec = schema()
+    _compare_defaults(spec["$defs"]["settings"], BUILTIN, "settings", False)
+    top = {k: v for k, v in spec["properties"].items() if k not in ("datasets", "defaults")}
+    _compare_defaults({"properties": top}, TOP_LEVEL, "", False)
+
+
+def _undocumented(node: dict, path: str) -> list[str]:
+    out = []
+    for key, sub in (node.get("properties") or {}).items():
+        out += [] if "description" in sub else [f"{path}.{key}"]
+        out += _undocumented(sub, f"{path}.{key}")
+    if isinstance(node.get("additionalProperties"), dict):
+        out += _undocumented(node["additionalProperties"], f"{path}.<name>")
+    return out
+
+
+def test_every_key_is_documented_in_the_schema():
+    spec = schema()
+    assert _undocumented(spec, "") + _undocumented(spec["$defs"]["settings"], "settings") == []
+
+
+@pytest.mark.parametrize("path", ["config.yaml", "presets/paper.yaml", "presets/published.yaml"])
+def test_presets_are_valid(path):
+    settings = load_settings(read_config(REPO / path), path)
+    assert settings["datasets"]
+
+
+# --------------------------------------------------------------------------------- schema
+def test_unknown_key_names_its_path_and_the_near_key_not_the_schema():
+    config = rings(settings={"dbscan": {"epsnm": [1, 2]}})
+    line = one_problem(config)
+    assert line == (
+        "config.yaml: datasets.Rings.settings.dbscan.epsnm: unknown key (did you mean 'eps_nm'?)"
+    )
+    assert "allowed: preset" in one_problem({**rings(), "zzz": 1})
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"source": "simulated"}, "datasets.Rings.source: 'simulated' is not one of benchmark"),
+        ({"n_fovs": 2}, "datasets.Rings.n_fovs: 2 must be >= 4"),
+        ({"n_fovs": "six"}, "datasets.Rings.n_fovs: 'six' is not of type integer"),
+        ({"family": None}, "datasets.Rings.family: None is not of type string"),
+        ({"settings": {"dbscan": {"eps_nm": [5]}}}, "eps_nm: [5] needs at least 2 items"),
+    ],
+)
+def test_schema_violations_are_one_short_line(change, expected):
+    assert expected in one_problem(rings(**change))
+
+
+def test_missing_keys_are_named():
+    assert one_problem({"datasets": {"B": {"source": "benchmark"}}}).endswith(
+        "datasets.B: missing required key 'folder'"
+    )
+    assert "top level: missing required key 'datasets'" in one_problem({"seed": 1})
+
+
+def test_every_problem_is_listed_up_to_a_limit():
+    config = {"datasets": {f"D{i}": {"source": "x"} for i in range(MAX_PROBLEMS + 3)}}
+    lines = problems(config)
+    assert len(lines) == MAX_PROBLEMS + 1
+    assert lines[-1] == "config.yaml: ... and 3 more problems"
+
+
+# ------------------------------------------------------------------------ dataset checks
+def test_reversed_search_ranges_name_where_they_are_set():
+    config = rings(settings={"dbscan": {"eps_nm": [200, 150]}})
+    config["defaults"] = {"dbscan": {"min_samples": [10, 5]}}
+    assert problems(config) == [
+        "config.yaml: defaults.dbscan.min_samples: [10, 5] is decreasing",
+        "config.yaml: datasets.Rings.settings.dbscan.eps_nm: [200, 150] is not increasing",
+    ]
+    load_settings(rings(settings={"dbscan": {"min_samples": [5, 5]}}))
+
+
+def test_published_model_or_dbscan_on_a_simulated_dataset():
+    config = {**rings(), "defaults": {"model": {"source": "published"}}}
+    line = one_problem(config)
+    assert line.startswith("config.yaml: defaults.model.source: 'published' on simulated")
+    assert "only benchmark folders have published weights" in line
+    line = one_problem(rings(settings={"dbscan": {"baseline": "published"}}))
+    assert "datasets.Rings.settings.dbscan.baseline: 'published'" in line
+    published = {
+        "source": "benchmark",
+        "folder": GT8,
+        "settings": {"model": {"source": "published"}},
+    }
+    load_settings({"datasets": {"GT8": published}})
+
+
+def test_training_fovs_must_leave_test_fovs():
+    line = one_problem(rings(settings={"n_train": 6}))
+    assert line.endswith(
+        "datasets.Rings.settings.n_train: 6 training FOVs leave no test FOV of dataset 'Rings' "
+        "(6 FOVs)"
+    )
+    benchmark = {"datasets": {"GT8": {"source": "benchmark", "folder": GT8}}}
+    assert sorted(load_settings(benchmark)["datasets"]["GT8"]["train_fovs"]) == GT8_TRAIN
+    benchmark["defaults"] = {"n_train": 50}
+    assert "defaults.n_train: 50 training FOVs" in one_problem(benchmark)
+    assert "(50 FOVs)" in one_problem(benchmark)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"family": "ringz"}, "datasets.Rings.family: 'ringz' is not one of benchmark, c_shaped"),
+        ({"params": {"n_ring": 3}}, "datasets.Rings.params: unknown parameter(s) ['n_ring']"),
+        ({"params": {"radius": -5}}, "datasets.Rings.params: "),
+    ],
+)
+def test_simulation_family_and_params_are_checked_by_the_simulator(change, expected):
+    assert expected in one_problem(rings(**change))
+
+
+def test_k_star_must_lie_below_the_steps():
+    config = rings(table1=False, settings={"model": {"steps": 4}, "train": {"k_star": 4}})
+    assert "datasets.Rings.settings.train.k_star: k_star 4 must lie in [1, 3]" in one_problem(
+        config
+    )
+
+
+# ---------------------------------------------------------------------- benchmark.local_dir
+def test_local_dir_must_exist_and_hold_every_file_of_each_folder(tmp_path):
+    config = {"datasets": {"GT8": {"source": "benchmark", "folder": GT8}}}
+    config["benchmark"] = {"local_dir": str(tmp_path / "nope")}
+    assert one_problem(config).endswith(f"benchmark.local_dir: {tmp_path / 'nope'} is not a folder")
+    config["benchmark"] = {"local_dir": str(tmp_path)}
+    assert f"has no folder '{GT8}' (dataset 'GT8')" in one_problem(config)
+    files = benchmark_files(GT8)
+    (tmp_path / GT8).mkdir()
+    for name in files[1:]:
+        (tmp_path / GT8 / name).touch()
+    assert f"lacks 1 of its {len(files)} files, e.g. {files[0]}" in one_problem(config)
+    (tmp_path / GT8 / files[0]).touch()
+    load_settings(config)
+
+
+# ------------------------------------------------------------------------------ example_fov
+def test_example_fov_must_be_a_test_fov_of_every_figure_dataset():
+    test = split_fovs(range(1, 7), n_train=3, seed=0)["test"]
+    shared = next(fov for fov in test if fov not in GT8_TRAIN)  # a test FOV of both datasets
+    config = {"example_fov": shared, **rings()}
+    config["datasets"]["GT8"] = {"source": "benchmark", "folder": GT8}
+    config["datasets"]["Other"] = {"source": "simulate", "family": "rings", "n_fovs": 4}
+    config["datasets"]["Other"]["table1"] = False  # no panel: its split does not matter
+    load_settings(config)
+    config["example_fov"] = 99
+    assert problems(config) == [
+        "config.yaml: example_fov: 99 is not among FOVs 1-6 of dataset 'Rings'",
+        "config.yaml: example_fov: 99 is not among FOVs 1-50 of dataset 'GT8'",
+    ]
+    config["example_fov"] = GT8_TRAIN[0]
+    assert f"example_fov: {GT8_TRAIN[0]} is a training FOV of dataset 'GT8'" in "\n".join(
+        problems(config)
+    )
+
+
+# ------------------------------------------------------------------- experiments, ablations
+STUDIES = {
+    "datasets": {
+        "Shapes": {"source": "simulate", "family": "multishape", "n_fovs": 4, "table1": False},
+        "NPC": {
+            "source": "simulate",
+            "family": "multiscale_rings",
+            "n_fovs": 4,
+            "table1": False,
+            "settings": {"train": {"k_star": 3}},
+        },
+        "Pairs": {"source": "simulate", "family": "adjacent_pairs", "n_fovs": 4},
+        "Single": {
+            "source": "simulate",
+            "family": "benchmark",
+            "n_fovs": 4,
+            "settings": {"augment": {"single_shot": True}},
+        },
+    },
+    "experiments": {
+        "shapes": ["Shapes"],
+        "multiscale": ["NPC"],
+        "adjacent": {"dataset": "Pairs", "distances": [1, 2], "n_fovs": 3},
+    },
+    "ablations": {
+        "width": {"dataset": "Shapes"},
+        "loss_weights": {"dataset": "Shapes"},
+        "single_shot": ["Single"],
+        "magik": {"datasets": ["Pairs"], "width": 8, "heads": 4},
+    },
+}
+
+
+def studies_with(**changes) -> dict:
+    config = copy.deepcopy(STUDIES)
+    for path, value in changes.items():
+        *keys, last = path.split("__")
+        node = config
+        for key in keys:
+            node = node[key]
+        node[last] = value
+    return config
+
+
+def test_study_config_is_valid():
+    load_settings(STUDIES)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"experiments__shapes": ["Nope"]}, "experiments.shapes[0]: 'Nope' is not a configured"),
+        ({"datasets__NPC__table1": True}, "experiments.multiscale: dataset 'NPC' needs table1"),
+        ({"datasets__NPC__settings": {}}, "settings.train.k_star"),
+        ({"experiments__adjacent__dataset": "Shapes"}, "family adjacent_pairs"),
+        ({"experiments__adjacent__dataset": "X"}, "experiments.adjacent.dataset: 'X' is not a"),
+        ({"ablations__width__dataset": "X"}, "ablations.width.dataset: 'X' is not a configured"),
+        ({"ablations__loss_weights__dataset": "X"}, "ablations.loss_weights.dataset: 'X'"),
+        ({"ablations__single_shot": ["Single", "X"]}, "ablations.single_shot[1]: 'X' must be"),
+        ({"ablations__single_shot": ["Shapes"]}, "with augment.single_shot: true"),
+        ({"ablations__magik__datasets": ["X"]}, "ablations.magik.datasets[0]: 'X' is not a"),
+        ({"ablations__magik__width": 10}, "ablations.magik: width 10 must be a multiple of heads"),
+    ],
+)
+def test_studies_name_misfit_datasets(change, expected):
+    assert expected in one_problem(studies_with(**change))
+
+
+# ------------------------------------------------------------------------------------ apply
+def test_apply_section(tmp_path):
+    base = {**rings(), "apply": {"dataset": "Rings", "input_dir": str(tmp_path)}}
+    assert f"apply.input_dir: {tmp_path} needs *.csv / *.tsv files" in one_problem(base)
+    (tmp_path / "a.csv").touch()
+    load_settings(base)
+    (tmp_path / "a.tsv").touch()
+    assert "with distinct stems" in one_problem(base)
+    missing = {**base, "apply": {"dataset": "Rings", "input_dir": str(tmp_path / "no")}}
+    assert one_problem(missing).endswith(f"apply.input_dir: {tmp_path / 'no'} is not a folder")
+    neither = {**base, "apply": {"dataset": "X"}}
+    assert problems(neither) == [
+        "config.yaml: apply.dataset: 'X' is not a configured dataset",
+        "config.yaml: apply: give either input_dir or example (a simulated input), not both or "
+        "neither",
+    ]
+    example = {**base, "apply": {"dataset": "Rings", "example": {"simulate": "integrn"}}}
+    assert "apply.example.family: 'integrn' is not one of" in one_problem(example)
+    example["apply"]["example"] = {"simulate": "integrin", "params": {"n_clusters": [40, 60]}}
+    load_settings(example)
+
+
+# ---------------------------------------------------------------------- files, command line
+def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("seed: 1\ndatasets:\n  a: {source: simulate\n  b: 2\n")
+    with pytest.raises(ConfigError) as caught:
+        read_config(path)
+    assert str(caught.value).startswith(f"{path}: line 4, column 4: expected ',' or '}}'")
+    assert "at line 3, column 6" in str(caught.value)
+    path.write_text("- 1\n")
+    with pytest.raises(ConfigError, match="must be a mapping of top-level keys"):
+        read_config(path)
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        read_config(tmp_path / "none.yaml")
+
+
+def test_check_command(tmp_path, capsys):
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(yaml.safe_dump(rings()))
+    bad.write_text(yaml.safe_dump({"defaults": {"dbscan": {"eps_nm": [9, 3]}}}))
+    assert main(["check", str(good)]) == 0
+    assert main(["check", "--syntax", str(good), str(bad)]) == 0
+    assert main(["check", str(good), str(bad)]) == 2  # merged in order, as Snakemake does
+    assert "defaults.dbscan.eps_nm: [9, 3] is not increasing" in capsys.readouterr().err
+    bad.write_text("a: [1\n")
+    assert main(["check", "--syntax", str(bad)]) == 2
+    assert f"{bad}: line 2, column 1" in capsys.readouterr().err

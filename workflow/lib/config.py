@@ -1,39 +1,63 @@
-"""Resolve the validated workflow configuration into fully specified per-dataset settings.
+"""The workflow configuration: read, validated, defaulted and checked in one place.
 
-Precedence, lowest to highest: the built-in defaults below, the per-folder reference settings of
-``resources/benchmark_settings.csv`` (benchmark folders only: recurrent steps, connectivity radius,
-augmented graphs, training FOVs, published DBSCAN parameters), the config's ``defaults`` section,
-then the dataset's own ``settings``. A ``null`` in the config means "use the per-folder value".
+:func:`load_settings` is the one entry point (the ``Snakefile`` calls it before any rule is
+defined): it validates a config against ``workflow/schemas/config.schema.yaml`` (every key is
+described there), fills in the defaults and runs every check the config alone allows, so that a
+config that cannot run stops before any job with one short line per problem naming the key path
+(README, "Presets and configuration").
+
+Precedence of dataset settings, lowest to highest: the built-in defaults below, the per-folder
+reference settings of ``resources/benchmark_settings.csv`` (benchmark folders only: recurrent
+steps, connectivity radius, augmented graphs, training FOVs, published DBSCAN parameters), the
+config's ``defaults`` section, then the dataset's own ``settings``. A ``null`` in the config
+means "use the per-folder value".
+
+``python -m miro.config check FILE...`` checks config files from the shell (``run.sh`` uses
+``--syntax`` on the files given to ``--configfile``, which Snakemake parses without reporting
+where a YAML error lies).
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
-from collections.abc import Mapping, Sequence
+import difflib
+import functools
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pandas as pd
+import yaml
 
-BENCHMARK_SETTINGS = Path(__file__).resolve().parents[2] / "resources" / "benchmark_settings.csv"
-UPSTREAM_RAW = (
-    "https://raw.githubusercontent.com/DJ-Nieves/ARI-and-IoU-cluster-analysis-evaluation/"
-    "3b0580b428ae316207cc2fb1ee89345851fc53ed/"
-)
+from miro.data.benchmark import UPSTREAM_RAW, fov_number
+from miro.data.simulate import SIMULATORS, simulate_fov
+from miro.data.split import split_fovs
 
-#: Settings used when neither the config nor benchmark_settings.csv give a value
-#: (the reference settings of the paper where it states them).
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+BENCHMARK_SETTINGS = REPO / "resources" / "benchmark_settings.csv"
+BENCHMARK_MANIFEST = REPO / "resources" / "benchmark_manifest.tsv"
+MAX_PROBLEMS = 12  # lines of one ConfigError; the rest is counted
+
+# ------------------------------------------------------------------------------------ defaults
+# Every default of the config, in one place (the schema repeats them as `default:`, checked
+# equal by the tests). BUILTIN: the settings of every dataset, overridden by benchmark_settings.csv
+# (benchmark folders), then the config's `defaults`, then the dataset's `settings`; they are the
+# paper's reference settings where it states them (Methods, "MIRO training and augmentations").
 BUILTIN: dict[str, Any] = {
-    "n_train": 3,
+    "n_train": 3,  # training FOVs, as for every benchmark scenario
     "model": {
-        "source": "train",
-        "published_file": None,
+        "source": "train",  # or "published": the authors' weights (benchmark folders only)
+        "published_file": None,  # local copy of the published checkpoint; None = download
         "width": 256,
-        "steps": 12,
-        "radius": 0.1,
+        "steps": 12,  # benchmark folders: the folder's value
+        "radius": 0.1,  # min-max normalised units; benchmark folders: the folder's value
         "num_classes": None,  # None: inferred from the training data's class column
     },
-    "augment": {"n_graphs": 1000, "chunks": 4, "single_shot": False},
+    "augment": {"n_graphs": 1000, "chunks": 4, "single_shot": False},  # n_graphs: per folder
     # beta: the paper's ablation (Methods, "Loss function weights") finds 0.15-0.2 best;
     # k_star: multiscale only, no default (the switch step depends on the structures).
     "train": {
@@ -45,7 +69,7 @@ BUILTIN: dict[str, Any] = {
         "k_star": None,
     },
     "dbscan": {
-        "baseline": "auto",
+        "baseline": "auto",  # published parameters for benchmark folders, Optuna otherwise
         "tuning_fovs": "train",
         "objective": "ARI",
         "n_trials": 60,
@@ -54,11 +78,13 @@ BUILTIN: dict[str, Any] = {
     },
 }
 
+# The other top-level sections; sections left out of the config take these values (a study
+# runs only when its section is in the config).
 TOP_LEVEL: dict[str, Any] = {
     "preset": "custom",
     "seed": 0,
     "device": "auto",
-    "example_fov": None,
+    "example_fov": None,  # None: the first test FOV of each dataset
     "benchmark": {"local_dir": None, "base_url": UPSTREAM_RAW, "retries": 4},
     "experiments": {"shapes": [], "multiscale": [], "adjacent": None},
     # recurrent-steps ablation at the paper's size (Methods, "Number of recurrent steps"; the
@@ -106,6 +132,129 @@ TOP_LEVEL: dict[str, Any] = {
 }
 
 
+class ConfigError(ValueError):
+    """A config that cannot run: one line per problem, each naming the file and the key path."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        lines = [f"{source}: {p}" for p in problems[:MAX_PROBLEMS]]
+        if len(problems) > MAX_PROBLEMS:
+            lines.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS} more problems")
+        super().__init__("\n".join(lines))
+        self.problems = list(problems)
+
+
+# ---------------------------------------------------------------------------- entry points
+def load_settings(config: Mapping, source: str = "config") -> dict[str, Any]:
+    """Validate ``config`` (the merged config files and ``--config`` overrides, named
+    ``source`` in messages), fill in the defaults and check it; returns the resolved settings
+    (:func:`resolve_config`'s layout). Raises :class:`ConfigError` listing every problem."""
+    problems = schema_problems(config)
+    if problems:
+        raise ConfigError(source, problems)
+    settings = resolve_config(config)
+    problems = list(dict.fromkeys(_cross_field_problems(config, settings)))
+    if problems:
+        raise ConfigError(source, problems)
+    return settings
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """A YAML config file as a dict; a syntax error names the file, line and column."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = yaml.safe_load(f)
+    except OSError as err:
+        raise ConfigError(str(path), [f"cannot read the file ({err.strerror})"]) from None
+    except yaml.MarkedYAMLError as err:
+        problem = f"{_where(err.problem_mark)}: {err.problem}"
+        if err.context and err.context_mark:
+            problem += f" ({err.context} at {_where(err.context_mark)})"
+        raise ConfigError(str(path), [problem]) from None
+    except yaml.YAMLError as err:
+        raise ConfigError(str(path), [f"not valid YAML ({err})"]) from None
+    if not isinstance(config, dict):
+        raise ConfigError(str(path), ["must be a mapping of top-level keys (seed:, datasets:)"])
+    return config
+
+
+def _where(mark: yaml.Mark | None) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+
+
+# ------------------------------------------------------------------------------ the schema
+def schema() -> dict[str, Any]:
+    """The config schema (``workflow/schemas/config.schema.yaml``)."""
+    with open(SCHEMA, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def schema_problems(config: Mapping) -> list[str]:
+    """One short line per schema violation of ``config``, sorted by key path."""
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.path])
+    return list(dict.fromkeys(line for error in errors for line in _describe(error)))
+
+
+def key_path(*keys: str | int) -> str:
+    """``("datasets", "Rings", "params")`` -> ``datasets.Rings.params``; list items as ``[i]``."""
+    out = ""
+    for key in keys:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short(value: Any) -> str:
+    """A config value in a message: its repr, cut to 60 characters."""
+    return _clip(repr(value), 60)
+
+
+_BOUNDS = {
+    "minimum": ">=",
+    "maximum": "<=",
+    "exclusiveMinimum": ">",
+    "exclusiveMaximum": "<",
+}
+
+
+def _describe(error: jsonschema.ValidationError) -> list[str]:
+    """Short lines for one schema error: the key path and the problem, never the schema."""
+    path = key_path(*error.absolute_path) or "top level"
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "additionalProperties" and expected is False:
+        allowed = list(error.schema.get("properties", {}))
+        lines = []
+        for key in sorted(set(value) - set(allowed), key=str):
+            near = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"allowed: {', '.join(allowed)}"
+            lines.append(f"{key_path(*error.absolute_path, key)}: unknown key ({hint})")
+        return lines
+    if kind == "required":
+        missing = [key for key in expected if key not in value]
+        return [f"{path}: missing required key {key!r}" for key in missing]
+    if kind == "enum":
+        return [f"{path}: {_short(value)} is not one of {', '.join(map(str, expected))}"]
+    if kind == "type":
+        types = " or ".join(expected) if isinstance(expected, list) else expected
+        return [f"{path}: {_short(value)} is not of type {types}"]
+    if kind in _BOUNDS:
+        return [f"{path}: {_short(value)} must be {_BOUNDS[kind]} {expected}"]
+    if kind in ("minItems", "maxItems"):
+        bound = "at least" if kind == "minItems" else "at most"
+        return [f"{path}: {_short(value)} needs {bound} {expected} items"]
+    if kind == "uniqueItems":
+        return [f"{path}: {_short(value)} has repeated items"]
+    if kind == "minProperties":
+        return [f"{path}: needs at least {expected} entry"]
+    if kind == "pattern":
+        return [f"{path}: {_short(value)} does not match {expected}"]
+    return [f"{path}: {_clip(error.message, 150)}"]
+
+
+# ------------------------------------------------------------------------------ resolution
 def _merge(base: dict, override: Mapping | None) -> dict:
     """Recursive dict update that ignores ``None`` overrides (``None`` = keep the base value)."""
     out = copy.deepcopy(base)
@@ -127,7 +276,7 @@ def benchmark_row(folder: str, settings_csv: Path = BENCHMARK_SETTINGS) -> dict[
 
 
 def resolve_config(config: Mapping) -> dict[str, Any]:
-    """Top-level settings with defaults filled in (the config must already be schema-valid)."""
+    """Top-level settings with defaults filled in, without checks (use :func:`load_settings`)."""
     out = _merge(TOP_LEVEL, {k: v for k, v in config.items() if k in TOP_LEVEL})
     out["datasets"] = {name: dataset_settings(config, name) for name in config["datasets"]}
     return out
@@ -158,15 +307,8 @@ def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
     settings["params"] = dict(entry.get("params") or {})
     settings["paper_name"] = entry.get("paper_name", entry.get("folder", name))
     settings["table1"] = entry.get("table1", True)
-    baseline = settings["dbscan"]["baseline"]
-    if baseline == "auto":
-        baseline = "published" if settings["published_dbscan"] else "optuna"
-    if baseline == "published" and not settings["published_dbscan"]:
-        raise ValueError(
-            f"dataset {name!r}: dbscan.baseline 'published' needs a benchmark folder "
-            "(published parameters exist only for the benchmark)"
-        )
-    settings["dbscan"]["baseline"] = baseline
+    if settings["dbscan"]["baseline"] == "auto":
+        settings["dbscan"]["baseline"] = "published" if settings["published_dbscan"] else "optuna"
     if settings["train_fovs"] and settings["n_train"] != len(settings["train_fovs"]):
         settings["train_fovs"] = None  # another training size than the paper's: seeded choice
     return settings
@@ -195,3 +337,268 @@ def execution_settings(config: Mapping) -> dict[str, Any]:
         "device": config.get("device") or TOP_LEVEL["device"],
         "benchmark": _merge(TOP_LEVEL["benchmark"], config.get("benchmark")),
     }
+
+
+# --------------------------------------------------------------------- cross-field checks
+def _cross_field_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
+    yield from _range_problems(config)
+    yield from _dataset_problems(config, settings)
+    yield from _benchmark_problems(settings)
+    yield from _example_fov_problems(settings)
+    yield from _experiment_problems(settings)
+    yield from _ablation_problems(settings)
+    yield from _apply_problems(config, settings)
+
+
+def _settings_blocks(config: Mapping) -> Iterator[tuple[tuple[str, ...], Mapping]]:
+    """(key path, block) of every settings block the config gives: defaults, then datasets."""
+    if config.get("defaults"):
+        yield ("defaults",), config["defaults"]
+    for name, entry in config["datasets"].items():
+        if entry.get("settings"):
+            yield ("datasets", name, "settings"), entry["settings"]
+
+
+def _origin(config: Mapping, name: str, *keys: str) -> str:
+    """Key path of the config value a setting of dataset ``name`` was taken from."""
+    for prefix, block in reversed(list(_settings_blocks(config))):
+        if prefix[0] == "datasets" and prefix[1] != name:
+            continue
+        node: Any = block
+        for key in keys:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if node is not None:
+            return key_path(*prefix, *keys)
+    return key_path("datasets", name, *keys)
+
+
+def _range_problems(config: Mapping) -> Iterator[str]:
+    """The DBSCAN search ranges: eps_nm strictly increasing, min_samples not decreasing."""
+    for prefix, block in _settings_blocks(config):
+        dbscan = block.get("dbscan") or {}
+        eps, min_samples = dbscan.get("eps_nm"), dbscan.get("min_samples")
+        if eps and not eps[0] < eps[1]:
+            yield f"{key_path(*prefix, 'dbscan', 'eps_nm')}: {eps} is not increasing"
+        if min_samples and not min_samples[0] <= min_samples[1]:
+            yield f"{key_path(*prefix, 'dbscan', 'min_samples')}: {min_samples} is decreasing"
+
+
+@functools.cache
+def benchmark_files(folder: str) -> tuple[str, ...]:
+    """File names of a benchmark folder (``resources/benchmark_manifest.tsv``)."""
+    manifest = pd.read_csv(BENCHMARK_MANIFEST, sep="\t", dtype=str)
+    return tuple(manifest.loc[manifest["folder"] == folder, "file"])
+
+
+def _fov_numbers(ds: Mapping) -> list[int]:
+    """FOV numbers of a dataset: those of a benchmark folder's files, 1..n_fovs for a simulated
+    dataset (as rule obtain numbers them)."""
+    if ds["source"] == "benchmark":
+        return sorted(fov_number(f) for f in benchmark_files(ds["folder"]))
+    return list(range(1, ds["n_fovs"] + 1))
+
+
+def _dataset_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
+    from miro.studies.multiscale import level_steps  # torch: only for schema-valid configs
+
+    for name, ds in settings["datasets"].items():
+        here = ("datasets", name)
+        if ds["source"] == "simulate":
+            yield from _simulation_problems(key_path(*here), ds["family"], ds["params"])
+            if ds["model"]["source"] == "published":
+                yield (
+                    f"{_origin(config, name, 'model', 'source')}: 'published' on simulated "
+                    f"dataset {name!r}; only benchmark folders have published weights"
+                )
+            if ds["dbscan"]["baseline"] == "published":
+                yield (
+                    f"{_origin(config, name, 'dbscan', 'baseline')}: 'published' on simulated "
+                    f"dataset {name!r}; only benchmark folders have published DBSCAN parameters"
+                )
+        n_fovs = len(_fov_numbers(ds))
+        if ds["train_fovs"] is None and ds["n_train"] >= n_fovs:
+            yield (
+                f"{_origin(config, name, 'n_train')}: {ds['n_train']} training FOVs leave no "
+                f"test FOV of dataset {name!r} ({n_fovs} FOVs)"
+            )
+        if ds["train"]["k_star"] is not None:
+            try:
+                level_steps(ds["train"]["k_star"], ds["model"]["steps"])
+            except ValueError as err:
+                yield f"{_origin(config, name, 'train', 'k_star')}: {err} (dataset {name!r})"
+
+
+def _simulation_problems(path: str, family: str, params: Mapping) -> Iterator[str]:
+    """A simulation family and its parameters, checked by simulating one FOV with them."""
+    if family not in SIMULATORS:
+        yield f"{path}.family: {family!r} is not one of {', '.join(SIMULATORS)}"
+        return
+    try:
+        simulate_fov(family, 0, **params)
+    except (ValueError, TypeError) as err:
+        yield f"{path}.params: {_clip(str(err), 200)}"
+
+
+def _benchmark_problems(settings: Mapping) -> Iterator[str]:
+    """``benchmark.local_dir``: a folder holding every file of each configured benchmark folder."""
+    local_dir = settings["benchmark"]["local_dir"]
+    if local_dir is None:
+        return
+    root = Path(local_dir)
+    if not root.is_dir():
+        yield f"benchmark.local_dir: {local_dir} is not a folder"
+        return
+    folders = {ds["folder"]: name for name, ds in settings["datasets"].items() if ds["folder"]}
+    for folder, name in folders.items():
+        files = benchmark_files(folder)
+        missing = [f for f in files if not (root / folder / f).is_file()]
+        if len(missing) == len(files):
+            yield f"benchmark.local_dir: {local_dir} has no folder {folder!r} (dataset {name!r})"
+        elif missing:
+            yield (
+                f"benchmark.local_dir: {root / folder} lacks {len(missing)} of its "
+                f"{len(files)} files, e.g. {missing[0]} (dataset {name!r})"
+            )
+
+
+def figure_datasets(settings: Mapping) -> list[str]:
+    """Datasets whose panels show ``example_fov``: Table 1 (Fig. 2), shapes (Fig. 3) and
+    multiscale (Fig. 5) datasets."""
+    experiments = settings["experiments"]
+    table1 = [name for name, ds in settings["datasets"].items() if ds["table1"]]
+    named = [*table1, *experiments["shapes"], *experiments["multiscale"]]
+    return [name for name in dict.fromkeys(named) if name in settings["datasets"]]
+
+
+def _example_fov_problems(settings: Mapping) -> Iterator[str]:
+    """``example_fov`` must be a test FOV of every dataset with a figure panel; the split is
+    the one rule split makes (same FOVs, n_train, paper training FOVs and seed)."""
+    fov = settings["example_fov"]
+    if fov is None:
+        return
+    for name in figure_datasets(settings):
+        ds = settings["datasets"][name]
+        fovs = _fov_numbers(ds)
+        try:
+            split = split_fovs(
+                fovs, n_train=ds["n_train"], train_fovs=ds["train_fovs"], seed=settings["seed"]
+            )
+        except ValueError:
+            continue  # reported by the n_train check
+        if fov not in split["test"]:
+            where = "a training FOV" if fov in split["train"] else f"not among FOVs 1-{max(fovs)}"
+            yield f"example_fov: {fov} is {where} of dataset {name!r}"
+
+
+def _experiment_problems(settings: Mapping) -> Iterator[str]:
+    experiments, datasets = settings["experiments"], settings["datasets"]
+    for role in ("shapes", "multiscale"):
+        for i, name in enumerate(experiments[role]):
+            if name not in datasets:
+                yield f"{key_path('experiments', role, i)}: {name!r} is not a configured dataset"
+            elif role == "multiscale" and (
+                datasets[name]["table1"] or datasets[name]["train"]["k_star"] is None
+            ):
+                yield (
+                    f"experiments.multiscale: dataset {name!r} needs table1: false and "
+                    "settings.train.k_star (the first step that squeezes the rings)"
+                )
+    adjacent = experiments["adjacent"]
+    if adjacent:
+        name = adjacent["dataset"]
+        if name not in datasets:
+            yield f"experiments.adjacent.dataset: {name!r} is not a configured dataset"
+        elif datasets[name]["family"] != "adjacent_pairs":
+            yield (
+                f"experiments.adjacent.dataset: {name!r} must be simulated with family "
+                "adjacent_pairs (its params are reused for the test pairs)"
+            )
+
+
+def _ablation_problems(settings: Mapping) -> Iterator[str]:
+    from miro.studies.magik import MagikConfig  # torch: only for schema-valid configs
+
+    ablations, datasets = settings["ablations"], settings["datasets"]
+    for key in ("width", "loss_weights"):
+        name = ablations[key]["dataset"]
+        if name is not None and name not in datasets:
+            yield f"ablations.{key}.dataset: {name!r} is not a configured dataset"
+    for i, name in enumerate(ablations["single_shot"]):
+        if name not in datasets or not datasets[name]["augment"]["single_shot"]:
+            yield (
+                f"ablations.single_shot[{i}]: {name!r} must be a configured dataset with "
+                "augment.single_shot: true"
+            )
+    magik = ablations["magik"]
+    for i, name in enumerate(magik["datasets"]):
+        if name not in datasets:
+            yield f"ablations.magik.datasets[{i}]: {name!r} is not a configured dataset"
+    try:
+        MagikConfig(**{k: v for k, v in magik.items() if k != "datasets"})
+    except ValueError as err:
+        yield str(err)
+
+
+def _apply_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
+    from miro.applications.apply import INPUT_SUFFIXES
+
+    if not config.get("apply"):
+        return
+    apply = settings["apply"]
+    if apply["dataset"] not in settings["datasets"]:
+        yield f"apply.dataset: {apply['dataset']!r} is not a configured dataset"
+    example, input_dir = apply["example"], apply["input_dir"]
+    if (example is None) == (input_dir is None):
+        yield "apply: give either input_dir or example (a simulated input), not both or neither"
+    elif example is not None:
+        yield from _simulation_problems(
+            "apply.example", example["simulate"], example.get("params") or {}
+        )
+    elif not Path(input_dir).is_dir():
+        yield f"apply.input_dir: {input_dir} is not a folder"
+    else:
+        stems = [p.stem for p in Path(input_dir).iterdir() if p.suffix.lower() in INPUT_SUFFIXES]
+        if not stems or len(set(stems)) < len(stems):
+            yield (
+                f"apply.input_dir: {input_dir} needs *.csv / *.tsv files with distinct stems, "
+                f"found {_short(sorted(stems))}"
+            )
+
+
+# ------------------------------------------------------------------------------ command line
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m miro.config check [--syntax] FILE...``: exit 0 when the files (merged in
+    order, as Snakemake merges ``--configfile`` files) are a valid config, 2 otherwise."""
+    parser = argparse.ArgumentParser(
+        prog="python -m miro.config", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check config files before a run")
+    check.add_argument("files", nargs="+", type=Path)
+    check.add_argument("--syntax", action="store_true", help="check the YAML syntax only")
+    args = parser.parse_args(argv)
+    try:
+        config: dict[str, Any] = {}
+        for path in args.files:
+            config = _update(config, read_config(path))
+        if not args.syntax:
+            load_settings(config, ", ".join(map(str, args.files)))
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _update(base: dict, override: Mapping) -> dict:
+    """Snakemake's merge of config files: nested dicts merged, everything else replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _update(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,12 +24,10 @@ from miro.studies.ablations import (
     ablation_targets,
     ablation_variants,
     blinking_alphas,
-    check_ablations,
     class_names,
     default_alpha,
 )
 
-check_ablations(config)
 STEPS_RUNS = RUNS.get(STEPS_DATASET, {})
 STEPS_DATA = DATA_SETTINGS.get(STEPS_DATASET)
 LOSS_WEIGHTS = SETTINGS["ablations"]["loss_weights"]

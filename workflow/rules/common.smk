@@ -9,20 +9,13 @@ read them with `miro.config.execution_settings`, and changing them re-runs nothi
 import re
 from pathlib import Path
 
-from miro.config import resolve_config, settings_slice
+from miro.config import settings_slice
 from miro.studies.ablations import STEPS_DATASET, steps_data_settings
 from miro.studies.runs import MAIN, dataset_runs, run_dir
 
-SETTINGS = resolve_config(config)
 DATASETS = list(SETTINGS["datasets"])  # the configured datasets
 TABLE1_DATASETS = [ds for ds in DATASETS if SETTINGS["datasets"][ds]["table1"]]
 SINGLE_SHOT_DATASETS = SETTINGS["ablations"]["single_shot"]
-for ds in SINGLE_SHOT_DATASETS:
-    if ds not in DATASETS or not SETTINGS["datasets"][ds]["augment"]["single_shot"]:
-        raise ValueError(
-            f"ablations.single_shot: {ds!r} must be a configured dataset with "
-            "augment.single_shot: true"
-        )
 # data of the recurrent-steps ablation: served by the same data rules as configured datasets
 DATA_SETTINGS = dict(SETTINGS["datasets"])
 if "steps" in (config.get("ablations") or {}):
@@ -183,31 +176,18 @@ APPLY_FILES = [
 
 
 def apply_inputs():
-    """Input file of every stem; {} without an ``apply`` section."""
+    """Input file of every stem; {} without an ``apply`` section (checked by
+    miro.config.load_settings)."""
     if not config.get("apply"):
         return {}
-    if APPLY["dataset"] not in DATASETS:
-        raise ValueError(
-            f"apply.dataset {APPLY['dataset']!r} is not a configured dataset {DATASETS}"
-        )
     example = APPLY["example"]
-    if (example is None) == (APPLY["input_dir"] is None):
-        raise ValueError("apply: give either input_dir or example (a simulated input)")
     if example is not None:
         return {
             f"acquisition_{i}": f"{RESULTS}/apply/input/acquisition_{i}.csv"
             for i in range(1, example.get("n_files", 1) + 1)
         }
     folder = Path(APPLY["input_dir"])
-    if not folder.is_dir():
-        raise ValueError(f"apply.input_dir {folder}: no such folder")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in INPUT_SUFFIXES)
-    stems = [p.stem for p in files]
-    if not files or len(set(stems)) < len(stems):
-        raise ValueError(
-            f"apply.input_dir {folder}: needs *.csv / *.tsv files with distinct stems, "
-            f"found {[p.name for p in files]}"
-        )
     return {p.stem: str(p) for p in files}
 
 

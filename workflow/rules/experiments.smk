@@ -12,10 +12,9 @@ Figures go to results/figures/{fig3,fig5,fig4a}_<ds>.{png,pdf}.
 from functools import partial
 
 from miro.studies.shapes import shape_names
-from miro.studies.experiments import check_experiments, experiment_targets
+from miro.studies.experiments import experiment_targets
 from miro.studies.multiscale import LEVELS
 
-check_experiments(SETTINGS)
 ADJACENT = SETTINGS["experiments"]["adjacent"]
 # final files of the experiments ([] without an ``experiments`` section), for rule all
 experiment_outputs = partial(experiment_targets, SETTINGS, RESULTS)

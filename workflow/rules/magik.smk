@@ -9,7 +9,7 @@ from dataclasses import asdict
 from miro.studies.magik import magik_config
 
 MAGIK_SECTION = SETTINGS["ablations"]["magik"]
-MAGIK = magik_config(MAGIK_SECTION, DATASETS, seed=SETTINGS["seed"])
+MAGIK = magik_config(MAGIK_SECTION, seed=SETTINGS["seed"])
 MAGIK_DATASETS = MAGIK_SECTION["datasets"]
 MAGIK_DIR = f"{RESULTS}/ablations/magik"
 

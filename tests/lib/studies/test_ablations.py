@@ -25,7 +25,6 @@ from miro.studies.ablations import (
     ablation_targets,
     ablation_variants,
     blinking_alphas,
-    check_ablations,
     collect_runs,
     depth_ablation_metrics,
     hyperparameter_table,
@@ -205,22 +204,6 @@ def test_ablation_targets_per_key():
     )
     no_blinking = {"steps": {}, "loss_weights": {"dataset": "A", "blinking_alpha": []}}
     assert ablation_targets({"ablations": no_blinking}, "r")[-1] == "r/ablations/loss_weights.md"
-
-
-@pytest.mark.parametrize(
-    ("section", "key"),
-    [
-        ({"width": {"dataset": "X"}}, "ablations.width.dataset"),
-        ({"loss_weights": {"dataset": "X"}}, "ablations.loss_weights.dataset"),
-        ({"single_shot": ["A", "X"]}, "ablations.single_shot"),
-        ({"magik": {"datasets": ["X"]}}, "ablations.magik.datasets"),
-    ],
-)
-def test_check_ablations_names_the_key_and_the_unknown_dataset(section, key):
-    config = {"datasets": {"A": {}}, "ablations": section}
-    with pytest.raises(ValueError, match=rf"{key}: \['X'\] not among the configured datasets"):
-        check_ablations(config)
-    check_ablations({"datasets": {"X": {}, "A": {}}, "ablations": section})
 
 
 SHAPES_CONFIG = {

@@ -1,13 +1,10 @@
-"""Tests for miro.studies.experiments: the experiments section is checked and gives its targets."""
+"""Tests for miro.studies.experiments: the experiments section gives its targets (its checks:
+tests/lib/test_config.py)."""
 
 from __future__ import annotations
 
-import copy
-
-import pytest
-
 from miro.config import resolve_config
-from miro.studies.experiments import check_experiments, experiment_targets
+from miro.studies.experiments import experiment_targets
 
 CONFIG = {
     "datasets": {
@@ -29,20 +26,8 @@ CONFIG = {
 }
 
 
-def settings_with(**changes) -> dict:
-    config = copy.deepcopy(CONFIG)
-    for path, value in changes.items():
-        *keys, last = path.split("__")
-        node = config
-        for key in keys:
-            node = node[key]
-        node[last] = value
-    return resolve_config(config)
-
-
 def test_targets_of_every_experiment():
     settings = resolve_config(CONFIG)
-    check_experiments(settings)
     targets = experiment_targets(settings, "out")
     for expected in (
         "out/Shapes/miro/shapes/confusion.csv",
@@ -58,20 +43,5 @@ def test_targets_of_every_experiment():
 
 def test_no_section_no_targets():
     settings = resolve_config({"datasets": CONFIG["datasets"]})
-    check_experiments(settings)
     assert experiment_targets(settings) == []
     assert resolve_config(CONFIG)["datasets"]["Pairs"]["table1"] is True
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"experiments__shapes": ["Nope"]}, "Nope"),
-        ({"datasets__NPC__table1": True}, "table1: false"),
-        ({"datasets__NPC__settings": {}}, "k_star"),
-        ({"experiments__adjacent": {"dataset": "Shapes", "distances": [1], "n_fovs": 2}}, "family"),
-    ],
-)
-def test_misfit_datasets_are_named(change, message):
-    with pytest.raises(ValueError, match=message):
-        check_experiments(settings_with(**change))

@@ -101,11 +101,9 @@ def test_predict_labels_one_label_per_localization(graphs, fovs, tmp_path):
 
 def test_config_errors_name_the_problem():
     section = {**TOP_LEVEL["ablations"]["magik"], "datasets": ["S8", "GT9"]}
-    with pytest.raises(ValueError, match=r"ablations.magik.datasets: \['GT9'\]"):
-        magik_config(section, ["S8", "Rings"])
-    assert magik_config(section, ["S8", "GT9"], seed=3).seed == 3
+    assert magik_config(section, seed=3).seed == 3
     with pytest.raises(ValueError, match="multiple of heads"):
-        magik_config({**section, "width": 10, "heads": 4}, ["S8", "GT9"])
+        magik_config({**section, "width": 10, "heads": 4})
     with pytest.raises(ValueError, match="labelled training graphs"):
         train_magik([Data(pos=torch.zeros(3, 2))], TINY)
 

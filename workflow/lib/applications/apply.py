@@ -38,6 +38,7 @@ from miro.outputs.figures import METHOD_COLORS, plot_fov, save_figure
 
 log = logging.getLogger(__name__)
 
+INPUT_SUFFIXES = (".csv", ".tsv")  # localization files of an input folder (config apply.input_dir)
 CLUSTER_COLUMNS = (
     "cluster",
     "n_localizations",

@@ -75,23 +75,6 @@ WEIGHT_LABELS = {"alpha": "α", "beta": "β"}
 
 
 # ------------------------------------------------------------------------- configuration
-def check_ablations(config: Mapping) -> None:
-    """Raise a ValueError naming the key and the dataset when an ablation of ``config`` (the
-    raw config) names a dataset that is not configured."""
-    sections = config.get("ablations") or {}
-    configured = list(config["datasets"])
-    named = {
-        "ablations.width.dataset": [(sections.get("width") or {}).get("dataset")],
-        "ablations.loss_weights.dataset": [(sections.get("loss_weights") or {}).get("dataset")],
-        "ablations.single_shot": sections.get("single_shot") or [],
-        "ablations.magik.datasets": (sections.get("magik") or {}).get("datasets") or [],
-    }
-    for key, names in named.items():
-        unknown = [ds for ds in names if ds is not None and ds not in configured]
-        if unknown:
-            raise ValueError(f"{key}: {unknown} not among the configured datasets {configured}")
-
-
 def ablation_targets(config: Mapping, results: str = "results") -> list[str]:
     """Final files of the ablations for rules all and ablations, from ``config`` (the raw
     config): the hyper-parameter table always; each ablation's table (and figure) when its key

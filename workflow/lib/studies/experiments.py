@@ -1,5 +1,6 @@
 """The config section ``experiments``: which configured datasets play which role in the
-experiments beyond Table 1, checked before any job runs, and the files those experiments end in.
+experiments beyond Table 1 (checked by `miro.config.load_settings`), and the files those
+experiments end in.
 
 - ``shapes``: shape mixtures (family ``multishape``), clustered and classified (paper Fig. 3);
 - ``multiscale``: NPC-like datasets (``table1: false``, ``train.k_star`` set), clustered at the
@@ -15,29 +16,6 @@ from collections.abc import Mapping
 from miro.studies.runs import MAIN, run_dir
 
 FIGURE_TYPES = ("png", "pdf")
-
-
-def check_experiments(settings: Mapping) -> None:
-    """Raise a ValueError naming the problem when an experiment names a dataset that is not
-    configured or does not fit it (``settings``: :func:`miro.config.resolve_config`)."""
-    experiments, datasets = settings["experiments"], settings["datasets"]
-    adjacent = experiments["adjacent"]
-    named = [*experiments["shapes"], *experiments["multiscale"]]
-    named += [adjacent["dataset"]] if adjacent else []
-    unknown = [ds for ds in named if ds not in datasets]
-    if unknown:
-        raise ValueError(f"experiments: datasets {unknown} are not configured {list(datasets)}")
-    for ds in experiments["multiscale"]:
-        if datasets[ds]["table1"] or datasets[ds]["train"]["k_star"] is None:
-            raise ValueError(
-                f"experiments.multiscale: dataset {ds!r} needs table1: false and "
-                "settings.train.k_star (the first step that squeezes the rings)"
-            )
-    if adjacent and datasets[adjacent["dataset"]]["family"] != "adjacent_pairs":
-        raise ValueError(
-            f"experiments.adjacent: dataset {adjacent['dataset']!r} must be simulated with "
-            "family adjacent_pairs (its params are reused for the test pairs)"
-        )
 
 
 def experiment_targets(settings: Mapping, results: str = "results") -> list[str]:

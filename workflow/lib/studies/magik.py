@@ -83,17 +83,9 @@ class MagikConfig:
             )
 
 
-def magik_config(
-    section: Mapping, configured: Sequence[str], *, seed: int = 0, device: str = "auto"
-) -> MagikConfig:
-    """The `MagikConfig` of the resolved config section ``ablations.magik``; fails when one of
-    its ``datasets`` is not among the ``configured`` datasets."""
-    unknown = [ds for ds in section.get("datasets", []) if ds not in configured]
-    if unknown:
-        raise ValueError(
-            f"ablations.magik.datasets: {unknown} are not configured datasets "
-            f"(config 'datasets': {list(configured)})"
-        )
+def magik_config(section: Mapping, *, seed: int = 0, device: str = "auto") -> MagikConfig:
+    """The `MagikConfig` of the resolved config section ``ablations.magik`` (its datasets are
+    checked by `miro.config.load_settings`)."""
     keys = {f.name for f in fields(MagikConfig)} - {"seed", "device"}
     return MagikConfig(**{k: v for k, v in section.items() if k in keys}, seed=seed, device=device)
 
