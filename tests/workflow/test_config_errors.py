@@ -107,7 +107,11 @@ def fake_root(tmp_path) -> Path:
 def test_run_sh_reports_a_yaml_error_with_its_line(fake_root, tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("seed: 1\ndatasets:\n  a: {source: simulate\n  b: 2\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))  # finds miro
+    package = tmp_path / "package"  # `miro` for the base interpreter (an editable install is
+    package.mkdir()  # found through the venv's site-packages, which that interpreter lacks)
+    (package / "miro").symlink_to(REPO / "workflow" / "lib")
+    paths = [str(package), *(p for p in sys.path if p)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
     run_sh = [str(fake_root / "run.sh")]
     run = subprocess.run(
         [*run_sh, "-n", "--configfile", str(broken)], capture_output=True, text=True, env=env
