@@ -3,15 +3,14 @@
 import pandas as pd
 
 from miro.data.fovs import load_fovs, read_per_fov
-from miro.data.split import read_split
+from miro.data.split import example_fov
 from miro.evaluation.stats import paired_tests
 from miro.outputs.figures import fig2
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
     ds = snakemake.wildcards.ds
-    test = read_split(snakemake.input.split)["test"]
-    fov = snakemake.params.example_fov if snakemake.params.example_fov in test else test[0]
+    fov = example_fov(snakemake.input.split, snakemake.params.example_fov)
     frame = load_fovs(snakemake.input.fovs, [fov])[fov]
     labels = {
         method: read_per_fov(path, ["label"])[fov]

@@ -3,15 +3,14 @@
 import pandas as pd
 
 from miro.data.fovs import ground_truth, load_fovs, read_per_fov
-from miro.data.split import read_split
+from miro.data.split import example_fov
 from miro.outputs.study_figures import fig5
 from miro.runlog import script_logging
 from miro.studies.multiscale import LEVELS, level_dataset
 
 with script_logging(snakemake.log[0]) as log:
     ds, methods = snakemake.wildcards.ds, snakemake.params.methods
-    test = read_split(snakemake.input.split)["test"]
-    fov = snakemake.params.example_fov if snakemake.params.example_fov in test else test[0]
+    fov = example_fov(snakemake.input.split, snakemake.params.example_fov)
     frame = load_fovs(snakemake.input.fovs, [fov])[fov]
     paths = iter(snakemake.input.labels)  # level-major, methods in order
     labels = {

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from miro.data.split import read_split, split_fovs, write_split
+from miro.data.split import example_fov, read_split, split_fovs, write_split
 
 FOVS = range(1, 51)
 
@@ -81,3 +81,10 @@ def test_write_split_refuses_bad_split_and_keeps_nothing(tmp_path):
     with pytest.raises(ValueError, match="in both"):
         write_split({"train": [1, 2], "test": [2]}, tmp_path / "s.json")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_example_fov_is_the_wanted_test_fov_or_the_first(tmp_path):
+    path = write_split({"train": [2, 5], "test": [1, 3, 4]}, tmp_path / "split.json")
+    assert example_fov(path, None) == 1 and example_fov(path, 4) == 4
+    with pytest.raises(ValueError, match="example_fov 2 is not a test FOV"):
+        example_fov(path, 2)

@@ -75,6 +75,17 @@ def read_split(path: str | os.PathLike) -> dict[str, list[int]]:
     return {k: split[k] for k in SPLITS}
 
 
+def example_fov(path: str | os.PathLike, wanted: int | None) -> int:
+    """The test FOV a figure shows: ``wanted`` (config ``example_fov``, checked before any job
+    to be a test FOV of every figure's dataset), else the first test FOV of the split."""
+    test = read_split(path)["test"]
+    if wanted is None:
+        return test[0]
+    if wanted not in test:
+        raise ValueError(f"{path}: example_fov {wanted} is not a test FOV {test}")
+    return wanted
+
+
 def _check_split(split: object, path: str | os.PathLike) -> None:
     """Both keys present, non-empty lists of distinct integers, no FOV in both."""
     if not isinstance(split, dict) or set(SPLITS) - set(split):
