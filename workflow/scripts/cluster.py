@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 from miro.data.fovs import fov_index, load_fovs, write_per_fov
-from miro.data.results import about, read_results
+from miro.data.results import read_results
+from miro.errors import about
 from miro.evaluation.dbscan import dbscan_labels
 from miro.runlog import script_logging
 

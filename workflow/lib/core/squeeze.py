@@ -22,7 +22,7 @@ from torch_geometric.data import Batch, Data
 
 from miro.core.graph import Normalization, fov_graph
 from miro.core.model import MIRO, resolve_device
-from miro.data.results import about
+from miro.errors import about
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,8 @@ with a bare shape error (docs/flags.md).
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -48,12 +47,3 @@ def read_results(
                 f"{files[fov]} has {len(frame)} localizations; {remedy}"
             )
     return {fov: values[fov] for fov in fovs}
-
-
-@contextlib.contextmanager
-def about(where: str) -> Iterator[None]:
-    """Re-raise a ``ValueError`` of the block prefixed with ``where`` (the FOV and its files)."""
-    try:
-        yield
-    except ValueError as error:
-        raise ValueError(f"{where}: {error}") from error

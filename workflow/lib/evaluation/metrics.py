@@ -53,7 +53,7 @@ from scipy.spatial.distance import cdist
 from sklearn.metrics import adjusted_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-from miro.data.results import about
+from miro.errors import about
 
 #: Metric names in the order of the paper's Table 1, then the published RMSE convention.
 #: ``RMSE_xy`` is the paper's equation (nm); ``RMSE_xy_published`` is sqrt(mean distance) (√nm),
