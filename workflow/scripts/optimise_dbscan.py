@@ -7,8 +7,8 @@ import pandas as pd
 
 from miro.data.fovs import ground_truth, load_fovs, read_per_fov
 from miro.data.split import read_split
-from miro.evaluation.tuning import optimise_with_settings
-from miro.files import atomic_path
+from miro.evaluation.tuning import TRIAL_COLUMNS, optimise_with_settings
+from miro.files import write_csv_atomic, write_text_atomic
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
@@ -16,7 +16,7 @@ with script_logging(snakemake.log[0]) as log:
     dbscan = settings["dbscan"]
     if method == "DBSCAN" and dbscan.get("baseline") == "published":
         best = dict(settings["published_dbscan"], source="published (benchmark_settings.csv)")
-        trials = pd.DataFrame(columns=["number", "eps", "min_samples", "value"])
+        trials = pd.DataFrame(columns=TRIAL_COLUMNS)
     else:
         fov_ids = read_split(snakemake.input.split)[dbscan["tuning_fovs"]]
         fovs = load_fovs(snakemake.input.fovs, fov_ids)
@@ -34,10 +34,9 @@ with script_logging(snakemake.log[0]) as log:
             seed=settings["seed"],
             storage_path=Path(snakemake.params.study),
             study_name=f"{snakemake.wildcards.ds}-{snakemake.wildcards.run}-{method}",
+            fov_ids=list(fovs),
         )
         best = dict(best, source=f"optuna on {dbscan['tuning_fovs']} FOVs {fov_ids}")
     log.info("%s: %s", method, best)
-    with atomic_path(snakemake.output.trials) as tmp:
-        trials.to_csv(tmp, index=False)
-    with atomic_path(snakemake.output.params) as tmp:
-        Path(tmp).write_text(json.dumps(best, indent=2))
+    write_csv_atomic(trials, snakemake.output.trials)
+    write_text_atomic(snakemake.output.params, json.dumps(best, indent=2))

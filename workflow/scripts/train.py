@@ -1,7 +1,6 @@
 """Rules train, steps_ablation_train and ablation_variant_train: a network on augmented graphs
 (CUDA when present, CPU otherwise), with the dataset's settings and the rule's overrides."""
 
-import shutil
 from pathlib import Path
 
 from miro.config import execution_settings
@@ -9,6 +8,7 @@ from miro.core.training import config_from_settings, train
 from miro.data.augment import load_graphs
 from miro.data.fovs import load_fovs
 from miro.data.split import read_split
+from miro.files import write_bytes_atomic
 from miro.runlog import script_logging
 
 DEVICE = execution_settings(snakemake.config)["device"]
@@ -27,5 +27,5 @@ with script_logging(snakemake.log[0]) as log:
     workdir = Path(snakemake.params.workdir)
     final = train(graphs, cfg, workdir, log=log)
     if hasattr(snakemake.output, "losses"):
-        shutil.copyfile(workdir / "losses.csv", snakemake.output.losses)
+        write_bytes_atomic(snakemake.output.losses, (workdir / "losses.csv").read_bytes())
     Path(final).replace(snakemake.output[0])

@@ -110,3 +110,26 @@ def test_gradient_is_finite_with_duplicate_points():
     pred = g.y.expand(3, -1, -1).clone().requires_grad_()
     miro_loss(MIROOutput(pred, None, torch.zeros(1)), g)[0].backward()
     assert torch.isfinite(pred.grad).all()
+
+
+def test_gradient_is_bit_reproducible_with_two_threads():
+    """Probe: two-thread CPU training was not bit-reproducible; the gradient of the edge
+    lengths (gathering node positions onto ~9,000 edges) summed in a thread-dependent order
+    in a few percent of the backward passes."""
+    graphs = [labelled_graph(seed, 400, 0.2) for seed in range(4)]
+    batch = Batch.from_data_list(graphs)
+    pred = torch.randn(3, batch.num_nodes, 2, generator=torch.Generator().manual_seed(0))
+
+    def gradient() -> torch.Tensor:
+        leaf = pred.clone().requires_grad_(True)
+        loss, _ = miro_loss(MIROOutput(leaf, None, leaf[0]), batch)
+        loss.backward()
+        return leaf.grad
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first = gradient()
+        assert all(torch.equal(gradient(), first) for _ in range(100))
+    finally:
+        torch.set_num_threads(threads)

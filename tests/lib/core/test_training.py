@@ -82,10 +82,81 @@ def test_resume_after_interruption_matches_uninterrupted(graphs, cfg, tmp_path):
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
 
 
-def test_resume_with_other_settings_is_refused(graphs, cfg, tmp_path):
-    train(graphs, replace(cfg, epochs=1), tmp_path)
-    with pytest.raises(ValueError, match=r"last\.pt.*\['lr'\]"):
-        train(graphs, replace(cfg, lr=1e-2), tmp_path)
+def _messages(run_dir, graphs, cfg):
+    lines: list[str] = []
+    return weights(train(graphs, cfg, run_dir, log=lines.append)), lines
+
+
+def test_other_settings_start_afresh_and_say_which_changed(graphs, cfg, tmp_path):
+    train(graphs, replace(cfg, epochs=1), tmp_path / "run")
+    changed = replace(cfg, lr=1e-2, width=8)
+    restarted, lines = _messages(tmp_path / "run", graphs, changed)
+    assert "last.pt is not resumed" in lines[0] and "training from scratch" in lines[0]
+    assert "lr 0.001 -> 0.01" in lines[0] and "width 16 -> 8" in lines[0]
+    assert [line.split(",")[0] for line in lines[1:]] == ["epoch 1", "epoch 2", "epoch 3"]
+    assert_same_weights(restarted, weights(train(graphs, changed, tmp_path / "fresh")))
+
+
+def test_changed_training_graphs_start_afresh(graphs, cfg, tmp_path):
+    """Probe: more augmented graphs (n_graphs 32 -> 48) must not "resume" the finished run."""
+    old = weights(train(graphs[:4], cfg, tmp_path / "run"))
+    restarted, lines = _messages(tmp_path / "run", graphs, cfg)
+    assert "the training graphs changed" in lines[0] and len(lines) == 1 + cfg.epochs
+    assert_same_weights(restarted, weights(train(graphs, cfg, tmp_path / "fresh")))
+    assert not torch.equal(restarted["head.weight"], old["head.weight"])
+    # same number of graphs, one coordinate moved: a new definition too
+    moved = [g.clone() for g in graphs]
+    moved[2].x[0, 0] += 1e-6
+    assert "the training graphs changed" in _messages(tmp_path / "run", moved, cfg)[1][0]
+
+
+def test_fewer_epochs_than_done_start_afresh(graphs, cfg, tmp_path):
+    train(graphs, cfg, tmp_path / "run")
+    shorter = replace(cfg, epochs=2)
+    restarted, lines = _messages(tmp_path / "run", graphs, shorter)
+    assert "it has 3 epochs, more than the 2 asked for" in lines[0]
+    assert_same_weights(restarted, weights(train(graphs, shorter, tmp_path / "fresh")))
+
+
+def test_more_epochs_or_other_device_resume(graphs, cfg, tmp_path):
+    train(graphs, replace(cfg, epochs=2), tmp_path / "run")
+    resumed, lines = _messages(tmp_path / "run", graphs, replace(cfg, device="cpu"))
+    assert [line.split(",")[0] for line in lines] == ["epoch 3"]  # epochs 1-2 not repeated
+    assert_same_weights(resumed, weights(train(graphs, cfg, tmp_path / "full")))
+    again, lines = _messages(tmp_path / "run", graphs, cfg)  # finished: nothing to train
+    assert lines == [] and len(load_checkpoint(tmp_path / "run" / "model.pt").history) == 3
+    assert_same_weights(again, resumed)
+
+
+def test_unreadable_epoch_checkpoint_starts_afresh(graphs, cfg, tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "last.pt").write_bytes(b"PK\x03\x04 cut short")
+    restarted, lines = _messages(tmp_path / "run", graphs, cfg)
+    assert "last.pt cannot be resumed" in lines[0] and "training from scratch" in lines[0]
+    assert_same_weights(restarted, weights(train(graphs, cfg, tmp_path / "fresh")))
+
+
+@pytest.mark.slow
+def test_two_thread_cpu_training_is_bit_reproducible(tmp_path):
+    """Probe: with torch.set_num_threads(2) two clean runs differed in their weights (the
+    gradient of gathering node positions onto edges summed in a thread-dependent order)."""
+    rng = np.random.default_rng(3)
+    many = []
+    for _ in range(16):  # ~9,000 edges per batch of 4: enough for the kernels to use threads
+        centres = rng.uniform(0.1, 0.9, (15, 2))
+        clusters = [rng.normal(c, 0.02, (20, 2)) for c in centres]
+        points = np.concatenate([*clusters, rng.random((100, 2))])
+        labels = np.r_[np.repeat(np.arange(1, 16), 20), np.zeros(100, int)]
+        many.append(build_graph(points, 0.2, labels=labels))
+    cfg = TrainConfig(radius=0.2, width=8, steps=3, batch_size=4, epochs=4, seed=1, lr=1e-3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first = weights(train(many, cfg, tmp_path / "a"))
+        second = weights(train(many, cfg, tmp_path / "b"))
+    finally:
+        torch.set_num_threads(threads)
+    assert_same_weights(first, second)
 
 
 def test_checkpoint_round_trip_and_contents(tmp_path):
@@ -98,6 +169,26 @@ def test_checkpoint_round_trip_and_contents(tmp_path):
     assert checkpoint.train == {"seed": 1} and checkpoint.fov_nm is None
     assert {"torch", "torch_geometric", "numpy", "miro"} <= payload["versions"].keys()
     assert not list(tmp_path.glob(".*.tmp.*"))  # written via a temporary file, then renamed
+
+
+def test_same_model_gives_same_checkpoint_bytes(tmp_path):
+    """torch.save names its archive after the file: the temporary name must not reach it."""
+    model = MIRO(width=8, steps=2)
+    save_checkpoint(tmp_path / "a.pt", model, radius=0.1, train={"seed": 1})
+    save_checkpoint(tmp_path / "b.pt", model, radius=0.1, train={"seed": 1})
+    first = (tmp_path / "a.pt").read_bytes()
+    assert first == (tmp_path / "b.pt").read_bytes() and b".tmp." not in first
+
+
+def test_truncated_checkpoint_names_file_and_what_to_do(tmp_path):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, MIRO(width=8, steps=2), radius=0.1)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError) as err:
+        load_checkpoint(path)
+    message = str(err.value)
+    assert str(path) in message and "not a readable checkpoint" in message
+    assert "delete it and re-run" in message
 
 
 def test_broken_or_mismatching_checkpoints_raise(tmp_path):

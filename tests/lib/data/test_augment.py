@@ -334,3 +334,14 @@ def test_save_and_load_graphs_round_trip(fovs, tmp_path):
         assert torch.equal(g.x, h.x) and torch.equal(g.y, h.y)
     with pytest.raises(FileNotFoundError, match="graph file not found"):
         load_graphs(tmp_path / "missing.pt")
+
+
+def test_same_graphs_give_same_bytes(fovs, tmp_path):
+    """torch.save names its archive after the file written: the random temporary name of an
+    atomic write must not reach the bytes."""
+    graphs = augment_graphs(fovs, 2, AugmentSettings(), 0, 0.2)
+    save_graphs(graphs, tmp_path / "a.pt")
+    save_graphs(augment_graphs(fovs, 2, AugmentSettings(), 0, 0.2), tmp_path / "b.pt")
+    first = (tmp_path / "a.pt").read_bytes()
+    assert first == (tmp_path / "b.pt").read_bytes()
+    assert b".tmp." not in first

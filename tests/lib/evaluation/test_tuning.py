@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,6 +53,51 @@ def test_resume_runs_only_missing_trials(tmp_path):
         FOVS, **SEARCH, n_trials=2, seed=0, storage_path=storage, study_name="b"
     )
     assert len(other[1]) == 2
+
+
+def test_changed_definition_starts_a_fresh_study(tmp_path, caplog):
+    """Probe: after dbscan.eps_nm changed to [150, 200], the stored study kept its old optimum
+    (74.3 nm, outside the new range)."""
+    storage = tmp_path / "dbscan.db"
+    old = optimise_dbscan(FOVS, **SEARCH, n_trials=4, seed=0, storage_path=storage)[1]
+    new_range = {**SEARCH, "eps_range": (150.0, 200.0)}
+    with caplog.at_level(logging.INFO, logger="miro.evaluation.tuning"):
+        best, trials = optimise_dbscan(FOVS, **new_range, n_trials=4, seed=0, storage_path=storage)
+    assert 150 <= best["eps"] <= 200 and trials["eps"].between(150, 200).all()
+    assert len(trials) == 4 and list(trials["number"]) == [0, 1, 2, 3]
+    message = caplog.records[-1].getMessage()
+    assert "dbscan.db" in message and "starting a fresh study" in message
+    assert "eps_range [5.0, 80.0] -> [150.0, 200.0]" in message
+    fresh = optimise_dbscan(FOVS, **new_range, n_trials=4, seed=0)[1]
+    pd.testing.assert_frame_equal(trials, fresh)  # as if the old study had never been
+    assert old["eps"].max() <= 80
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"seed": 1}, "seed 0 -> 1"),
+        ({"min_samples_range": (3, 15)}, "min_samples_range"),
+        ({"objective": "JI_c"}, "objective ARI -> JI_c"),
+        ({"fov_ids": [1, 4]}, "fov_ids [1, 2] -> [1, 4]"),
+        ({"fovs": [FOVS[0], _fov(2)]}, "the tuning coordinates or labels"),
+    ],
+)
+def test_each_part_of_the_definition_counts(tmp_path, caplog, change, named):
+    storage = tmp_path / "dbscan.db"
+    base = {"fovs": FOVS, **SEARCH, "n_trials": 2, "seed": 0, "fov_ids": [1, 2]}
+    optimise_dbscan(**base, storage_path=storage)
+    with caplog.at_level(logging.INFO, logger="miro.evaluation.tuning"):
+        trials = optimise_dbscan(**{**base, **change}, storage_path=storage)[1]
+    assert named in caplog.records[-1].getMessage() and len(trials) == 2
+
+
+def test_squeezed_points_of_a_changed_model_make_a_new_study(tmp_path):
+    storage = tmp_path / "MIRO_study.db"
+    optimise_dbscan(FOVS, **SEARCH, n_trials=3, seed=0, storage_path=storage)
+    moved = [(coords + 1e-3, truth) for coords, truth in FOVS]  # re-squeezed, barely moved
+    again = optimise_dbscan(moved, **SEARCH, n_trials=3, seed=0, storage_path=storage)[1]
+    pd.testing.assert_frame_equal(again, optimise_dbscan(moved, **SEARCH, n_trials=3, seed=0)[1])
 
 
 def test_error_metric_is_minimised():

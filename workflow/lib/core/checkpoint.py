@@ -23,7 +23,7 @@ import miro
 from miro.core.graph import NUM_EIGENVECTORS
 from miro.core.model import MIRO
 from miro.core.mpnn import MPNN
-from miro.files import atomic_path
+from miro.files import write_torch_atomic
 
 #: Networks a checkpoint can hold: MIRO and the recurrent-steps ablation's conventional MPNN.
 ARCHITECTURES: dict[str, type[MIRO | MPNN]] = {"miro": MIRO, "mpnn": MPNN}
@@ -101,7 +101,8 @@ def save_checkpoint(
     train: dict | None = None,
     **extra: Any,
 ) -> None:
-    """Write ``model`` with everything needed to rebuild it and its graphs, atomically.
+    """Write ``model`` with everything needed to rebuild it and its graphs, atomically; the same
+    contents give the same bytes.
 
     ``radius`` is stored once, with the graph settings; ``fov_nm`` is the extent of the FOVs the
     model was trained on (the radius is relative to it, so new data is squeezed at that scale,
@@ -119,8 +120,7 @@ def save_checkpoint(
         "versions": versions(),
         **extra,
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    write_torch_atomic(payload, path)
 
 
 def read_payload(

@@ -35,6 +35,19 @@ def step_targets(data: Data, steps: int, k_star: int | None = None) -> Tensor:
     return torch.stack([data.y_early, data.y])[late.long()]
 
 
+def _edge_lengths(pos: Tensor, sender: Tensor, receiver: Tensor) -> Tensor:
+    """Edge lengths per step, (K, E), of positions (K, N, 2).
+
+    Gathers with ``index_select``: its gradient sums over edges with ``index_add_``, which is
+    deterministic on CPU, whereas the gradient of advanced indexing (``pos[:, sender]``,
+    ``index_put_`` with accumulation) sums in a thread-dependent order, so that two CPU runs
+    with several threads trained to different weights (docs/reproducibility.md).
+    """
+    return torch.linalg.vector_norm(
+        pos.index_select(1, sender) - pos.index_select(1, receiver), dim=-1
+    )
+
+
 def miro_loss(
     out: MIROOutput,
     data: Data,
@@ -61,8 +74,8 @@ def miro_loss(
     radius = node_radius(data)
     pred_pos = data.pos - radius * pred
     target_pos = data.pos - radius * target
-    pred_len = torch.linalg.vector_norm(pred_pos[:, sender] - pred_pos[:, receiver], dim=-1)
-    target_len = torch.linalg.vector_norm(target_pos[:, sender] - target_pos[:, receiver], dim=-1)
+    pred_len = _edge_lengths(pred_pos, sender, receiver)
+    target_len = _edge_lengths(target_pos, sender, receiver)
     loss_d = alpha * F.l1_loss(pred_len, target_len) if sender.numel() else pred.new_zeros(())
 
     loss = loss_r + loss_d

@@ -50,7 +50,11 @@ class MPNN(GraphNetwork):
         h, e = self.node_encoder(x), self.edge_encoder(edge_attr)
         displacements, logits = [], []
         for layer in range(self.steps):
-            m = torch.relu(self.message[layer](torch.cat([h[receiver], h[sender], e], dim=1)))
+            m = torch.relu(
+                self.message[layer](
+                    torch.cat([h.index_select(0, receiver), h.index_select(0, sender), e], dim=1)
+                )
+            )
             summed = torch.zeros_like(h).index_add(0, receiver, m)
             h = torch.relu(self.update[layer](torch.cat([h, summed], dim=1))) + h
             displacements.append(self.head[layer](h))

@@ -3,9 +3,12 @@
 Adam (lr 1e-4), mini-batches of 4 graphs, the loss of `miro.core.losses.miro_loss`. ``architecture``
 picks the network: MIRO (default) or the conventional `miro.core.mpnn.MPNN` of the recurrent-steps
 ablation; checkpoints record it (absent = MIRO, as in older files). After every epoch
-the run writes ``last.pt`` (model, optimizer and RNG states, loss history) and ``losses.csv``;
-calling `train` again with the same settings resumes after the last finished epoch and ends
-with the same weights as an uninterrupted run. The final model is ``model.pt``.
+the run writes ``last.pt`` (model, optimizer and RNG states, loss history, and the run's
+definition: its settings except ``epochs`` and ``device``, and a fingerprint of the training
+graphs) and ``losses.csv``. Calling `train` again on the same definition resumes after the last
+finished epoch and ends with the same weights as an uninterrupted run; a changed definition, or
+fewer epochs than already trained, starts afresh and logs why (docs/reproducibility.md). The
+final model is ``model.pt``.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from miro.core.checkpoint import build_model, load_checkpoint, save_checkpoint
 from miro.core.losses import miro_loss
 from miro.core.model import MIRO, resolve_device
 from miro.core.mpnn import MPNN
-from miro.files import write_csv_atomic
+from miro.files import fingerprint, write_csv_atomic
 
 LOSS_COLUMNS = ("epoch", "loss", "L_r", "L_d", "L_ce", "seconds")
 RESUMABLE_CHANGES = {"epochs", "device"}  # settings that may differ when resuming
+_log = logging.getLogger(__name__)
 
 
 @dataclass(kw_only=True)
@@ -141,13 +145,15 @@ def train(
     """Train ``cfg.architecture`` on ``graphs``; returns the path of the final checkpoint
     ``model.pt`` (which also records ``n_graphs``, the number of training graphs).
 
-    ``log`` (a logger, or any callable taking a string) receives one line per epoch.
+    ``log`` (a logger, or any callable taking a string) receives one line per epoch, and the
+    reason when an existing ``last.pt`` is not resumed (without ``log``, this module's logger).
     """
     if isinstance(log, logging.Logger | logging.LoggerAdapter):
         log = log.info
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_graphs(graphs, cfg)
+    definition = run_definition(cfg, graphs)
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     model = build_model(
@@ -164,10 +170,9 @@ def train(
 
     last = out_dir / "last.pt"
     history: list[dict] = []
-    if last.exists():
-        history = _resume(last, model, optimizer, generator, cfg)
-        if len(history) > cfg.epochs:
-            raise ValueError(f"{last}: already has {len(history)} epochs, more than {cfg.epochs}")
+    state = _resumable_state(last, definition, cfg.epochs, log or _log.info)
+    if state is not None:
+        history = _resume(last, state, model, optimizer, generator)
     progress = tqdm(range(len(history), cfg.epochs), initial=len(history), total=cfg.epochs)
     for epoch in progress:
         start = time.perf_counter()
@@ -192,6 +197,7 @@ def train(
             optimizer=optimizer.state_dict(),
             rng={"torch": torch.get_rng_state(), "loader": generator.get_state()},
             history=history,
+            definition=definition,
         )
         write_csv_atomic(pd.DataFrame(history, columns=LOSS_COLUMNS), out_dir / "losses.csv")
         progress.set_postfix(loss=f"{row['loss']:.4f}")
@@ -225,25 +231,61 @@ def _check_graphs(graphs: list[Data], cfg: TrainConfig) -> None:
             raise ValueError(f"training graph {i} has other feature sizes than graph 0")
 
 
+def run_definition(cfg: TrainConfig, graphs: list[Data]) -> dict[str, Any]:
+    """What defines a training run, so that its ``last.pt`` may be resumed: the settings except
+    `RESUMABLE_CHANGES`, and a fingerprint of the training graphs (all their tensors, in order).
+    """
+    settings = {k: v for k, v in asdict(cfg).items() if k not in RESUMABLE_CHANGES}
+    return {"settings": settings, "graphs": graphs_fingerprint(graphs)}
+
+
+def graphs_fingerprint(graphs: list[Data]) -> str:
+    """sha256 over the graphs' attributes (name, then tensor or value), graph by graph."""
+    return fingerprint(part for g in graphs for key in sorted(g.keys()) for part in (key, g[key]))
+
+
+def _resumable_state(
+    path: Path, definition: dict[str, Any], epochs: int, say: Callable[[str], None]
+) -> dict | None:
+    """The payload of the epoch checkpoint ``path`` if it continues the run ``definition`` for
+    at most ``epochs`` epochs; otherwise None, and ``say`` is told why the run starts afresh."""
+    if not path.exists():
+        return None
+    try:
+        payload = load_checkpoint(path).payload
+    except ValueError as err:
+        say(f"{path} cannot be resumed ({err}): training from scratch")
+        return None
+    saved = payload.get("definition")
+    if not isinstance(saved, dict):
+        reason = "it records no run definition (written by an older version)"
+    elif saved.get("graphs") != definition["graphs"]:
+        reason = "the training graphs changed"
+    elif saved.get("settings") != definition["settings"]:
+        old, new = saved.get("settings") or {}, definition["settings"]
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        reason = "training settings changed: " + ", ".join(
+            f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in changed
+        )
+    elif len(payload.get("history") or []) > epochs:
+        reason = f"it has {len(payload['history'])} epochs, more than the {epochs} asked for"
+    else:
+        return payload
+    say(f"{path} is not resumed, {reason}: training from scratch")
+    return None
+
+
 def _resume(
     path: Path,
+    state: dict,
     model: MIRO | MPNN,
     optimizer: torch.optim.Optimizer,
     generator: torch.Generator,
-    cfg: TrainConfig,
 ) -> list[dict]:
-    """Restore the state of ``path`` (an epoch checkpoint of the same run); returns history."""
-    checkpoint = load_checkpoint(path)
-    saved_model, state = checkpoint.model, checkpoint.payload
-    saved = {"architecture": "miro", **state.get("train", {})}  # older files: MIRO
-    saved = {k: v for k, v in saved.items() if k not in RESUMABLE_CHANGES}
-    unstored = RESUMABLE_CHANGES | {"radius", "fov_nm"}  # graph settings, stored with the graph
-    wanted = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in unstored}
-    if saved != wanted:
-        changed = sorted(k for k in wanted.keys() | saved.keys() if saved.get(k) != wanted.get(k))
-        raise ValueError(f"{path}: was written with other training settings ({changed})")
+    """Restore model, optimizer and RNG states of the epoch checkpoint ``state`` (read from
+    ``path``) of the same run; returns its loss history."""
     try:
-        model.load_state_dict(saved_model.state_dict())
+        model.load_state_dict(state["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"]["torch"])
         generator.set_state(state["rng"]["loader"])

@@ -44,7 +44,7 @@ from torch_geometric.data import Data
 
 from miro.core.graph import build_graph
 from miro.data.labels import consecutive_labels
-from miro.files import atomic_path
+from miro.files import write_torch_atomic
 
 # Independent random streams below one seed: SeedSequence(seed, spawn_key=(stream, ...)).
 _DENSIFY_STREAM, _SAMPLE_STREAM, _SINGLE_SHOT_STREAM = 0, 1, 2
@@ -603,9 +603,8 @@ def augment_graphs(
 
 
 def save_graphs(graphs: list[Data], path: str | Path) -> None:
-    """``torch.save`` a list of graphs atomically (temporary file in the same folder, rename)."""
-    with atomic_path(path) as tmp:
-        torch.save(list(graphs), tmp)
+    """``torch.save`` a list of graphs atomically; the same graphs give the same bytes."""
+    write_torch_atomic(list(graphs), path)
 
 
 def load_graphs(path: str | Path) -> list[Data]:

@@ -8,16 +8,19 @@ long gzip CSV keyed by ``fov``, rows in the same order as the FOV's CSV.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from miro.data.readers import read_localizations
-from miro.files import atomic_path
+from miro.files import atomic_path, write_csv_gz_atomic
 
 INDEX = "index.tsv"
 
@@ -31,11 +34,27 @@ def write_fov_dir(files: Mapping[int, Path | str], out_dir: Path | str) -> None:
         index.to_csv(tmp, sep="\t", index=False)
 
 
-def publish_dir(tmp_dir: Path, out_dir: Path) -> None:
-    """Move a completely written temporary folder into place (no half-written outputs)."""
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    os.replace(tmp_dir, out_dir)
+@contextmanager
+def staged_dir(out_dir: Path | str) -> Iterator[Path]:
+    """Yield a new temporary folder next to ``out_dir``; it replaces ``out_dir`` only if the block
+    succeeds (no half-written outputs), and is deleted on any failure (no leftovers).
+
+    Temporary folders of ``out_dir`` that a killed run could not delete are removed first.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{out_dir.name}.tmp-"
+    for stale in out_dir.parent.glob(f"{glob.escape(prefix)}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
+    try:
+        yield tmp
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def fov_index(fov_dir: Path | str) -> dict[int, Path]:
@@ -59,7 +78,8 @@ def load_fovs(fov_dir: Path | str, fovs: Iterable[int] | None = None) -> dict[in
 
 
 def write_per_fov(values: Mapping[int, np.ndarray], columns: list[str], path: Path | str) -> None:
-    """Store per-localization arrays of several FOVs as one long table (fov + columns)."""
+    """Store per-localization arrays of several FOVs as one long gzip table (fov + columns),
+    atomically; the same values give the same bytes."""
     frames = []
     for fov in sorted(values):
         arr = np.asarray(values[fov])
@@ -67,8 +87,7 @@ def write_per_fov(values: Mapping[int, np.ndarray], columns: list[str], path: Pa
         frame = pd.DataFrame(arr, columns=columns)
         frame.insert(0, "fov", fov)
         frames.append(frame)
-    with atomic_path(path) as tmp:
-        pd.concat(frames, ignore_index=True).to_csv(tmp, index=False, compression="gzip")
+    write_csv_gz_atomic(pd.concat(frames, ignore_index=True), path)
 
 
 def read_per_fov(path: Path | str, columns: list[str]) -> dict[int, np.ndarray]:

@@ -3,9 +3,11 @@ one (eps, min_samples) pair per scenario, chosen to maximise ARI)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
@@ -13,8 +15,10 @@ import pandas as pd
 
 from miro.evaluation.dbscan import dbscan_labels
 from miro.evaluation.metrics import HIGHER_IS_BETTER, evaluate_fov
+from miro.files import fingerprint
 
 TRIAL_COLUMNS = ["number", "value", "eps", "min_samples", "state"]
+log = logging.getLogger(__name__)
 
 
 def optimise_dbscan(
@@ -27,6 +31,7 @@ def optimise_dbscan(
     storage_path: Path | None = None,
     study_name: str = "dbscan",
     objective: str = "ARI",
+    fov_ids: Sequence[int] | None = None,
     progress: bool = False,
 ) -> tuple[dict[str, float | int], pd.DataFrame]:
     """Tune DBSCAN's eps (nm, uniform in ``eps_range``) and min_samples (integer, inclusive
@@ -37,11 +42,15 @@ def optimise_dbscan(
     as in
     the paper), maximised or minimised as :data:`miro.evaluation.metrics.HIGHER_IS_BETTER` says.
 
-    With ``storage_path`` the study lives in that SQLite file: calling again with the same file
-    and ``study_name`` resumes it and runs only the trials still missing to reach ``n_trials``
-    completed ones. Fresh studies with the same seed give identical trials; a resumed study
-    continues with a freshly seeded sampler, so its later trials are reproducible but may differ
-    from those of an uninterrupted run. Trials whose score is NaN count as failed.
+    With ``storage_path`` the study lives in that SQLite file, keyed on its definition
+    (`study_definition`: search ranges, objective, seed, ``fov_ids`` (the tuning FOVs' numbers)
+    and a fingerprint of the coordinates and labels scored). Calling again with the same file,
+    ``study_name`` and definition resumes it and runs only the trials still missing to reach
+    ``n_trials`` completed ones; a study of another definition is deleted (logged, naming what
+    changed) and a fresh one started (docs/reproducibility.md). Fresh studies with the same seed
+    give identical trials; a resumed study continues with a freshly seeded sampler, so its later
+    trials are reproducible but may differ from those of an uninterrupted run. Trials whose
+    score is NaN count as failed.
 
     Returns the best parameters ``{"eps", "min_samples"}`` and the completed trials (columns
     number, value, eps, min_samples, state).
@@ -69,11 +78,21 @@ def optimise_dbscan(
         ]
         return float(np.nanmean(scores))
 
+    definition = study_definition(
+        fovs,
+        eps_range=eps_range,
+        min_samples_range=min_samples_range,
+        objective=objective,
+        seed=seed,
+        fov_ids=fov_ids,
+    )
     storage = None
     if storage_path is not None:
         Path(storage_path).parent.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{Path(storage_path).resolve()}"
     with _quiet_optuna():
+        if storage is not None:
+            _drop_other_definition(storage, study_name, definition, storage_path)
         study = optuna.create_study(
             storage=storage,
             study_name=study_name,
@@ -81,6 +100,7 @@ def optimise_dbscan(
             sampler=optuna.samplers.TPESampler(seed=seed),
             direction="maximize" if HIGHER_IS_BETTER[objective] else "minimize",
         )
+        study.set_user_attr("definition", definition)
         done = _completed(study)
         if len(done) < n_trials:
             study.optimize(mean_score, n_trials=n_trials - len(done), show_progress_bar=progress)
@@ -98,6 +118,59 @@ def optimise_dbscan(
         columns=TRIAL_COLUMNS,
     )
     return dict(study.best_params), trials
+
+
+def study_definition(
+    fovs: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    eps_range: tuple[float, float],
+    min_samples_range: tuple[int, int],
+    objective: str,
+    seed: int,
+    fov_ids: Sequence[int] | None,
+) -> dict[str, Any]:
+    """What a stored study's trials depend on, as JSON values (Optuna keeps it in the study's
+    user attributes): the search space, objective, sampler seed, tuning FOV numbers, and the
+    sha256 of the scored coordinates (as float64) and labels (as int64), FOV by FOV, so that
+    re-squeezed points of a retrained model make a new study."""
+    data = fingerprint(
+        part
+        for coords, truth in fovs
+        for part in (np.asarray(coords, np.float64), np.asarray(truth, np.int64))
+    )
+    return {
+        "eps_range": [float(eps_range[0]), float(eps_range[1])],
+        "min_samples_range": [int(min_samples_range[0]), int(min_samples_range[1])],
+        "objective": objective,
+        "seed": int(seed),
+        "fov_ids": None if fov_ids is None else [int(f) for f in fov_ids],
+        "data": data,
+    }
+
+
+def _drop_other_definition(
+    storage: str, study_name: str, definition: dict[str, Any], path: Path
+) -> None:
+    """Delete the study ``study_name`` of ``storage`` if it was made for another definition."""
+    if study_name not in optuna.study.get_all_study_names(storage):
+        return
+    saved = optuna.load_study(study_name=study_name, storage=storage).user_attrs.get("definition")
+    if saved == definition:
+        return
+    if not isinstance(saved, dict):
+        reason = "it records no definition (written by an older version)"
+    else:
+        changed = sorted(
+            k for k in definition.keys() | saved.keys() if saved.get(k) != definition.get(k)
+        )
+        reason = "changed: " + ", ".join(
+            "the tuning coordinates or labels"
+            if k == "data"
+            else f"{k} {saved.get(k)} -> {definition.get(k)}"
+            for k in changed
+        )
+    log.info("%s: study %r is not resumed, %s; starting a fresh study", path, study_name, reason)
+    optuna.delete_study(study_name=study_name, storage=storage)
 
 
 def _completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -122,9 +195,11 @@ def optimise_with_settings(
     seed: int,
     storage_path: Path | None,
     study_name: str,
+    fov_ids: Sequence[int] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """:func:`optimise_dbscan` with the search space of a dataset's ``dbscan`` settings
-    (``eps_nm``, ``min_samples``, ``n_trials``, ``objective``)."""
+    (``eps_nm``, ``min_samples``, ``n_trials``, ``objective``); ``fov_ids`` number the tuning
+    FOVs (part of the study's definition)."""
     return optimise_dbscan(
         tuning,
         eps_range=tuple(dbscan["eps_nm"]),
@@ -134,4 +209,5 @@ def optimise_with_settings(
         storage_path=storage_path,
         study_name=study_name,
         objective=dbscan["objective"],
+        fov_ids=fov_ids,
     )
