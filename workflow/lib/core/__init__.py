@@ -1,2 +1,3 @@
 """Core: graphs, the MIRO network, its loss, training, checkpoints and the squeeze (paper Methods,
-"MIRO"). Depends on nothing above it in the package."""
+"MIRO graph representation", "MIRO architecture", "MIRO loss function", "MIRO training and
+augmentations"). Imports nothing from the other subpackages."""

@@ -1,4 +1,4 @@
-"""Training MIRO (paper Methods, "MIRO training"; spec "Targets, loss, training") and checkpoints.
+"""Training MIRO (paper Methods, "MIRO training and augmentations"; docs/reference.md#training).
 
 Adam (lr 1e-4), mini-batches of 4 graphs, the loss of `miro.core.losses.miro_loss`. ``architecture``
 picks the network: MIRO (default) or the conventional `miro.core.mpnn.MPNN` of the recurrent-steps

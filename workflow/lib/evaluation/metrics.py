@@ -1,6 +1,6 @@
 """Clustering metrics of the paper ("Metrics for performance evaluation", Table 1).
 
-Conventions follow the authors' reference code (``shared/spec/metrics.md``), which reproduces the
+Conventions follow the authors' reference code (docs/reference.md#metrics), which reproduces the
 paper's DBSCAN rows to the printed precision:
 
 - labels are non-negative integers, one per localization; ``0`` is the background (ground
@@ -122,7 +122,7 @@ def ami(truth: np.ndarray, pred: np.ndarray) -> float:
 
 
 def ari_dagger(truth: np.ndarray, pred: np.ndarray) -> float:
-    """ARI† of Warrens & van der Hoef (paper ref. 38; metrics.md).
+    """ARI† of Warrens & van der Hoef (paper ref. 38; docs/reference.md#metrics).
 
     From the contingency table n_ij (ground-truth rows, predicted columns, background row and
     noise column included), with M = C(n, 2) pairs, P_i = C(n_i+, 2), Q_j = C(n_+j, 2),
@@ -359,7 +359,8 @@ class Pairing(NamedTuple):
 
 
 def pair_clusters(truth: Clusters, pred: Clusters) -> Pairing:
-    """Hungarian pairing of ground-truth and predicted clusters (paper Methods; metrics.md).
+    """Hungarian pairing of ground-truth and predicted clusters (paper Methods, "Metrics for
+    performance evaluation"; docs/reference.md#metrics).
 
     Cost = 0.9 × centroid distance + 0.1 × city-block distance between bounding-box extents,
     where a centroid distance above half the mean extent (mean of width and height) of that

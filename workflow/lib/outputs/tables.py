@@ -3,7 +3,7 @@
 Inputs are the long metrics table (columns ``dataset, fov, method, metric, value``; methods
 ``MIRO`` = MIRO + DBSCAN and ``DBSCAN`` = plain DBSCAN) and the statistics table of
 ``miro.evaluation.stats.paired_tests``. Cells are printed as ``mean ± sd`` with the paper's rounding
-(:func:`format_pm`). RMSE_x,y comes in two conventions (spec ``metrics.md``): ``RMSE_xy`` is
+(:func:`format_pm`). RMSE_x,y comes in two conventions (docs/reference.md#metrics): ``RMSE_xy`` is
 the paper's equation (root mean square centroid distance, nm) and ``RMSE_xy_published`` is
 sqrt(mean centroid distance) (√nm), the convention behind the paper's printed numbers.
 Every writer is atomic (:func:`miro.files.atomic_path`).

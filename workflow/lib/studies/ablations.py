@@ -41,9 +41,9 @@ from miro.outputs.tables import LABELS, RMSE_NOTE, format_pm, markdown_table, md
 from miro.studies.shapes import macro_f1, shape_names
 
 ABLATION_FOLDER = "Multiple Blinking - Scenario 6"
-STEPS_DATASET = "ablation-steps"  # the data rules' dataset name of the steps ablation's data
 """The benchmark folder the paper's recurrent-steps ablation uses (scenario, blinking, radius)."""
-N_TRAIN = 3  # training FOVs, as for every benchmark scenario (Methods, "MIRO training")
+STEPS_DATASET = "ablation-steps"  # the data rules' dataset name of the steps ablation's data
+N_TRAIN = 3  # training FOVs per benchmark scenario (Methods, "MIRO training and augmentations")
 STEPS_METRICS = ("compression_index", "dirichlet_energy")
 STEPS_COLUMNS = ("architecture", "depth", "repeat", *STEPS_METRICS)
 ALPHA_BLINKING_COLUMNS = ("alpha", "depth", "repeat", *STEPS_METRICS)
