@@ -115,6 +115,14 @@ def test_settings_slice_keeps_only_the_named_keys_in_place():
     assert settings["train"]["lr"] != 1.0
     with pytest.raises(KeyError):
         settings_slice(settings, ["model.depth"])
+    # the order of keys in a config file does not change a rule's params
+    shuffled = {
+        "params": {"scenario": 8, "blinking": False},
+        "model": {"b": 1, "a": [{"z": 0, "y": 1}]},
+    }
+    assert repr(settings_slice(shuffled, ["params", "model"])) == repr(
+        {"model": {"a": [{"y": 1, "z": 0}], "b": 1}, "params": {"blinking": False, "scenario": 8}}
+    )
 
 
 def test_execution_settings_default_and_follow_the_config():

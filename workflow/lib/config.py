@@ -317,7 +317,8 @@ def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
 def settings_slice(settings: Mapping, keys: Sequence[str]) -> dict[str, Any]:
     """The part of a resolved ``settings`` dict named by dotted ``keys`` (``"model.radius"``,
     ``"train"``), in the same nested layout: what one rule's script reads, and nothing else, so
-    that changing any other setting does not re-run it."""
+    that changing any other setting does not re-run it. Mappings come out with sorted keys, so
+    the order of keys in a config file does not count as a change either."""
     out: dict[str, Any] = {}
     for key in keys:
         *parents, leaf = key.split(".")
@@ -325,7 +326,16 @@ def settings_slice(settings: Mapping, keys: Sequence[str]) -> dict[str, Any]:
         for name in parents:
             source, target = source[name], target.setdefault(name, {})
         target[leaf] = copy.deepcopy(source[leaf])
-    return out
+    return _sorted(out)
+
+
+def _sorted(value: Any) -> Any:
+    """``value`` with every mapping in it rebuilt with sorted keys."""
+    if isinstance(value, Mapping):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
 
 
 def execution_settings(config: Mapping) -> dict[str, Any]:
