@@ -11,8 +11,8 @@ from miro.studies.magik import NAME, load_magik, predict_labels
 DEVICE = execution_settings(snakemake.config)["device"]
 
 with script_logging(snakemake.log[0]) as log:
-    model, payload = load_magik(snakemake.input.model)
-    radius, cfg = payload["graph"]["radius"], payload["train"]
+    checkpoint = load_magik(snakemake.input.model)
+    model, radius, cfg = checkpoint.model, checkpoint.radius, checkpoint.train
     test = load_fovs(snakemake.input.fovs, read_split(snakemake.input.split)["test"])
     ds, records = snakemake.wildcards.ds, []
     for fov, frame in test.items():

@@ -10,14 +10,14 @@ with script_logging(snakemake.log[0]) as log:
     inputs, datasets = snakemake.input, snakemake.params.datasets
     metrics, costs = [], []
     for i, ds in enumerate(datasets):
-        magik, payload = load_magik(inputs.magik_models[i])
+        magik = load_magik(inputs.magik_models[i])
         miro = load_checkpoint(inputs.miro_models[i])
         costs += [
             {
                 "dataset": ds,
                 "method": NAME,
-                "parameters": parameter_count(magik),
-                "train_seconds": payload["train_seconds"],
+                "parameters": parameter_count(magik.model),
+                "train_seconds": magik.train_seconds,
             },
             {
                 "dataset": ds,

@@ -89,8 +89,15 @@ def test_predict_labels_one_label_per_localization(graphs, fovs, tmp_path):
     model, history = train_magik(graphs, MagikConfig(**{**asdict(TINY), "epochs": 1}))
     path = tmp_path / "magik.pt"
     save_magik(path, model, TINY, radius=RADIUS, history=history, n_graphs=len(graphs))
-    loaded, payload = load_magik(path)
-    assert payload["train_seconds"] > 0 and payload["parameters"] > 0
+    checkpoint = load_magik(path)
+    loaded = checkpoint.model
+    assert checkpoint.train_seconds > 0
+    assert checkpoint.train_seconds == pytest.approx(checkpoint.payload["train_seconds"])
+    assert checkpoint.radius == RADIUS and checkpoint.train["threshold"] == TINY.threshold
+    assert {row["stage"] for row in checkpoint.history} == {"stage1", "stage2"}
+    first = path.read_bytes()
+    save_magik(path, model, TINY, radius=RADIUS, history=history, n_graphs=len(graphs))
+    assert path.read_bytes() == first  # no temporary file name inside the archive
     coords = fovs[2][["x", "y"]].to_numpy()
     labels = predict_labels(loaded, coords, RADIUS, 0.5)
     assert labels.shape == (len(coords),) and labels.dtype == np.int64 and labels.min() >= 0

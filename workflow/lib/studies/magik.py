@@ -29,6 +29,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -41,11 +42,11 @@ from torch_geometric.loader import DataLoader
 from torch_geometric.nn import TransformerConv
 from torch_geometric.utils import subgraph, to_undirected
 
-from miro.core.checkpoint import parameter_count, read_payload, versions
+from miro.core.checkpoint import Checkpoint, parameter_count, read_payload, versions
 from miro.core.graph import fov_graph
 from miro.core.model import resolve_device
 from miro.evaluation.metrics import METRICS
-from miro.files import atomic_path, write_csv_atomic, write_text_atomic
+from miro.files import write_csv_atomic, write_text_atomic, write_torch_atomic
 from miro.outputs.tables import LABELS, format_pm, markdown_table
 
 NAME = "MAGIK-S"
@@ -285,20 +286,30 @@ def save_magik(
         "n_graphs": int(n_graphs),
         "versions": versions(),
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    write_torch_atomic(payload, path)
 
 
-def load_magik(path: str | os.PathLike) -> tuple[MagikS, dict]:
-    """Rebuild the model of a `save_magik` checkpoint; returns it (CPU, eval) and the payload.
-    ValueError naming the file when it is unreadable or not a MAGIK-S checkpoint."""
-    payload = read_payload(path, {"model", "state_dict"}, NAME)
+def load_magik(path: str | os.PathLike) -> Checkpoint:
+    """Rebuild the model of a `save_magik` checkpoint (CPU, eval) with its radius, training
+    settings (`MagikConfig` fields) and history (the epochs of both stages, ``stage`` named in
+    each row). ValueError naming the file when it is unreadable or not a MAGIK-S checkpoint."""
+    payload = read_payload(path, {"model", "state_dict", "graph", "train"}, NAME)
     try:
         model = MagikS(**payload["model"])
         model.load_state_dict(payload["state_dict"])
     except (TypeError, ValueError, RuntimeError) as err:
         raise ValueError(f"{path}: weights do not match the stored model settings ({err})") from err
-    return model.eval(), payload
+    history = payload.get("history") or {}
+    return Checkpoint(
+        path=Path(path),
+        model=model.eval(),
+        radius=float(payload["graph"]["radius"]),
+        fov_nm=None,
+        train=dict(payload["train"]),
+        history=[{"stage": stage, **row} for stage, rows in history.items() for row in rows],
+        n_graphs=payload.get("n_graphs"),
+        payload=payload,
+    )
 
 
 # --------------------------------------------------------------------------- clustering
