@@ -1,4 +1,4 @@
-"""Shared fixtures: where the local benchmark copy lives, and small synthetic FOVs."""
+"""Shared fixtures: where the local benchmark copy and the authors' published files live."""
 
 from __future__ import annotations
 
@@ -20,6 +20,20 @@ def benchmark_dir() -> Path:
     root = benchmark_root()
     if not root.is_dir():
         pytest.skip(f"benchmark data not found at {root} (set MIRO_BENCHMARK_DIR)")
+    return root
+
+
+def weights_root() -> Path:
+    """The local copy of the MIRO authors' files, upstream layout (``MIRO_WEIGHTS_DIR`` or
+    ../shared/weights)."""
+    return Path(os.environ.get("MIRO_WEIGHTS_DIR", REPO.parent / "shared" / "weights"))
+
+
+@pytest.fixture(scope="session")
+def weights_dir() -> Path:
+    root = weights_root()
+    if not root.is_dir():
+        pytest.skip(f"the authors' published files not found at {root} (set MIRO_WEIGHTS_DIR)")
     return root
 
 

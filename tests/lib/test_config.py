@@ -4,6 +4,7 @@ message naming the key path in one short line."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import yaml
@@ -238,6 +239,17 @@ def test_published_model_or_dbscan_on_a_simulated_dataset():
     load_settings({"datasets": {"GT8": published}})
 
 
+def test_dbscan_source_defaults_to_optuna_and_published_needs_a_benchmark_folder():
+    gt8 = {"datasets": {"GT8": {"source": "benchmark", "folder": GT8}}}
+    assert load_settings(gt8)["datasets"]["GT8"]["dbscan"]["source"] == "optuna"
+    gt8["defaults"] = {"dbscan": {"source": "published"}}
+    assert load_settings(gt8)["datasets"]["GT8"]["dbscan"]["source"] == "published"
+    line = one_problem(rings(settings={"dbscan": {"source": "published"}}))
+    assert "datasets.Rings.settings.dbscan.source: 'published' on simulated dataset" in line
+    assert "benchmark/metadata.json" in line and "'optuna'" in line
+    assert "dbscan.source" in one_problem(rings(settings={"dbscan": {"source": "authors"}}))
+
+
 def test_training_fovs_must_leave_test_fovs():
     line = one_problem(rings(settings={"n_train": 6}))
     assert line.endswith(
@@ -284,6 +296,53 @@ def test_local_dir_must_exist_and_hold_every_file_of_each_folder(tmp_path):
     assert f"lacks 1 of its {len(files)} files, e.g. {files[0]}" in one_problem(config)
     (tmp_path / GT8 / files[0]).touch()
     load_settings(config)
+
+
+# ---------------------------------------------------------------------- published.local_dir
+def _published_copy(root, folders=(GT8,), eps=12.5):
+    """A fake local copy of the authors' files (upstream layout): checkpoints and metadata."""
+    (root / "benchmark" / "models").mkdir(parents=True)
+    (root / "benchmark" / "models" / "model_scenario_8.pt").touch()
+    metadata = {f: {"MIRO_DBSCAN_params": {"eps": eps, "min_samples": 9}} for f in folders}
+    (root / "benchmark" / "metadata.json").write_text(json.dumps(metadata))
+
+
+def test_published_local_dir_must_hold_the_files_the_datasets_need(tmp_path):
+    gt8 = {"source": "benchmark", "folder": GT8}
+    config = {
+        "published": {"local_dir": str(tmp_path / "nope")},
+        "defaults": {"model": {"source": "published"}},
+        "datasets": {"GT8": gt8},
+    }
+    assert one_problem(config).endswith(f"published.local_dir: {tmp_path / 'nope'} is not a folder")
+    config["published"]["local_dir"] = str(tmp_path)
+    line = one_problem(config)
+    assert "published.local_dir: " in line and "lacks benchmark/models/model_scenario_8.pt" in line
+    assert "(dataset 'GT8')" in line
+    _published_copy(tmp_path)
+    assert load_settings(config)["published"]["local_dir"] == str(tmp_path)
+    mb8 = {"source": "benchmark", "folder": "Multiple Blinking - Scenario 8"}
+    config["datasets"]["MB8"] = mb8
+    assert "lacks benchmark/models/model_scenario_8_blinking.pt (dataset 'MB8')" in one_problem(
+        config
+    )
+    mb8["settings"] = {"model": {"published_file": "elsewhere.pt"}}  # its own file: not needed
+    load_settings(config)
+    config["defaults"]["dbscan"] = {"source": "published"}  # metadata lacks MB8's entry
+    line = one_problem(config)
+    assert "metadata.json: no entry for benchmark folder 'Multiple Blinking - Scenario 8'" in line
+    assert line.endswith("(dataset 'MB8')")
+    (tmp_path / "benchmark" / "metadata.json").unlink()
+    assert "lacks benchmark/metadata.json (dataset 'GT8')" in one_problem(config)
+
+
+def test_published_settings_are_execution_settings():
+    given = execution_settings({"published": {"local_dir": "/weights"}})
+    assert given["published"]["local_dir"] == "/weights"
+    assert "DeepTrackAI/MIRO" in given["published"]["base_url"]
+    assert execution_settings({})["published"]["local_dir"] is None
+    settings = load_settings({"datasets": {"GT8": {"source": "benchmark", "folder": GT8}}})
+    assert "published" not in settings["datasets"]["GT8"]  # never part of a rule's params
 
 
 # ------------------------------------------------------------------------------ example_fov

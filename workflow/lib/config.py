@@ -33,6 +33,13 @@ import pandas as pd
 import yaml
 
 from miro.data.benchmark import UPSTREAM_RAW, fov_number
+from miro.data.published_files import (
+    METADATA_PATH,
+    PUBLISHED_RAW,
+    PublishedError,
+    checkpoint_path,
+    read_miro_dbscan,
+)
 from miro.data.simulate import SIMULATORS, simulate_fov
 from miro.data.split import split_fovs
 
@@ -51,7 +58,7 @@ BUILTIN: dict[str, Any] = {
     "n_train": 3,  # training FOVs, as for every benchmark scenario
     "model": {
         "source": "train",  # or "published": the authors' weights (benchmark folders only)
-        "published_file": None,  # local copy of the published checkpoint; None = download
+        "published_file": None,  # this dataset's checkpoint file; None = published.local_dir
         "width": 256,
         "steps": 12,  # benchmark folders: the folder's value
         "radius": 0.1,  # min-max normalised units; benchmark folders: the folder's value
@@ -70,6 +77,7 @@ BUILTIN: dict[str, Any] = {
     },
     "dbscan": {
         "baseline": "auto",  # published parameters for benchmark folders, Optuna otherwise
+        "source": "optuna",  # MIRO + DBSCAN: our study, or "published" (benchmark/metadata.json)
         "tuning_fovs": "train",
         "objective": "ARI",
         "n_trials": 60,
@@ -86,6 +94,8 @@ TOP_LEVEL: dict[str, Any] = {
     "device": "auto",
     "example_fov": None,  # None: the first test FOV of each dataset
     "benchmark": {"local_dir": None, "base_url": UPSTREAM_RAW, "retries": 4},
+    # the authors' files (DeepTrackAI/MIRO, pinned): local copy with the upstream layout
+    "published": {"local_dir": None, "base_url": PUBLISHED_RAW, "retries": 4},
     "experiments": {"shapes": [], "multiscale": [], "adjacent": None},
     # recurrent-steps ablation at the paper's size (Methods, "Number of recurrent steps"; the
     # augmented graphs of Multiple Blinking - Scenario 6); run only with an ablations section
@@ -340,12 +350,14 @@ def _sorted(value: Any) -> Any:
 
 def execution_settings(config: Mapping) -> dict[str, Any]:
     """Settings that change how a job runs but not what it produces: the torch ``device`` and
-    how the benchmark is reached (``benchmark``: local copy, base URL, retries; every file is
-    verified against the manifest, so the data is the same either way). Scripts read them from
-    the raw config; they are not rule params, so changing them re-runs nothing."""
+    how the benchmark and the authors' published files are reached (``benchmark``,
+    ``published``: local copy, base URL, retries; every file is verified against its manifest,
+    so the data is the same either way). Scripts read them from the raw config; they are not
+    rule params, so changing them re-runs nothing."""
     return {
         "device": config.get("device") or TOP_LEVEL["device"],
         "benchmark": _merge(TOP_LEVEL["benchmark"], config.get("benchmark")),
+        "published": _merge(TOP_LEVEL["published"], config.get("published")),
     }
 
 
@@ -354,6 +366,7 @@ def _cross_field_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
     yield from _range_problems(config)
     yield from _dataset_problems(config, settings)
     yield from _benchmark_problems(settings)
+    yield from _published_problems(settings)
     yield from _example_fov_problems(settings)
     yield from _experiment_problems(settings)
     yield from _ablation_problems(settings)
@@ -425,6 +438,12 @@ def _dataset_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
                     f"{_origin(config, name, 'dbscan', 'baseline')}: 'published' on simulated "
                     f"dataset {name!r}; only benchmark folders have published DBSCAN parameters"
                 )
+            if ds["dbscan"]["source"] == "published":
+                yield (
+                    f"{_origin(config, name, 'dbscan', 'source')}: 'published' on simulated "
+                    f"dataset {name!r}; only benchmark folders have the authors' MIRO + DBSCAN "
+                    f"parameters ({METADATA_PATH}); use 'optuna'"
+                )
         n_fovs = len(_fov_numbers(ds))
         if ds["train_fovs"] is None and ds["n_train"] >= n_fovs:
             yield (
@@ -469,6 +488,46 @@ def _benchmark_problems(settings: Mapping) -> Iterator[str]:
                 f"benchmark.local_dir: {root / folder} lacks {len(missing)} of its "
                 f"{len(files)} files, e.g. {missing[0]} (dataset {name!r})"
             )
+
+
+def published_needs(settings: Mapping) -> dict[str, list[str]]:
+    """Repository path -> datasets needing it from the authors' files: the checkpoint of every
+    benchmark dataset with ``model.source: published`` and no ``model.published_file``, and
+    ``benchmark/metadata.json`` for every one with ``dbscan.source: published``."""
+    needs: dict[str, list[str]] = {}
+    for name, ds in settings["datasets"].items():
+        if ds["source"] != "benchmark":
+            continue  # simulated datasets asking for published files are reported above
+        if ds["model"]["source"] == "published" and ds["model"]["published_file"] is None:
+            needs.setdefault(checkpoint_path(ds["folder"]), []).append(name)
+        if ds["dbscan"]["source"] == "published":
+            needs.setdefault(METADATA_PATH, []).append(name)
+    return needs
+
+
+def _published_problems(settings: Mapping) -> Iterator[str]:
+    """``published.local_dir``: a folder with the upstream layout holding every file the
+    datasets need (:func:`published_needs`), and a metadata file with each folder's
+    ``MIRO_DBSCAN_params``."""
+    local_dir = settings["published"]["local_dir"]
+    if local_dir is None:
+        return
+    root = Path(local_dir)
+    if not root.is_dir():
+        yield f"published.local_dir: {local_dir} is not a folder"
+        return
+    for path, names in published_needs(settings).items():
+        if not (root / path).is_file():
+            yield (
+                f"published.local_dir: {local_dir} lacks {path} (dataset {names[0]!r}); it must "
+                "be a copy of DeepTrackAI/MIRO with the upstream layout (<local_dir>/<path>)"
+            )
+        elif path == METADATA_PATH:
+            for name in names:
+                try:
+                    read_miro_dbscan(root / path, settings["datasets"][name]["folder"])
+                except PublishedError as err:
+                    yield f"published.local_dir: {err} (dataset {name!r})"
 
 
 def figure_datasets(settings: Mapping) -> list[str]:

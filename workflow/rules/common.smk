@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from miro.config import settings_slice
+from miro.data.published_files import METADATA_PATH as PUBLISHED_METADATA_PATH
 from miro.studies.ablations import STEPS_DATASET, steps_data_settings
 from miro.studies.runs import MAIN, dataset_runs, run_dir
 
@@ -77,13 +78,30 @@ TUNING_KEYS = tuple(
 )
 
 
+PUBLISHED_METADATA = f"{RESULTS}/published/{PUBLISHED_METADATA_PATH}"
+
+
+def published_miro_dbscan(wildcards):
+    """True when the run's MIRO + DBSCAN takes the authors' parameters (``dbscan.source:
+    published``, the dataset's own MIRO only)."""
+    settings = ds_settings(wildcards)
+    return (
+        wildcards.method == "MIRO"
+        and wildcards.run == MAIN
+        and settings["dbscan"]["source"] == "published"
+    )
+
+
 def dbscan_params(wildcards):
-    """DBSCAN parameters' definition for one run and method: the published baseline, or the
+    """DBSCAN parameters' definition for one run and method: the published baseline, the
+    authors' MIRO + DBSCAN parameters (their benchmark folder's entry of a pinned file), or the
     Optuna study (its search settings, seed and the ground truth it scores against)."""
     settings = ds_settings(wildcards)
     if wildcards.method == "DBSCAN" and settings["dbscan"]["baseline"] == "published":
         if wildcards.run == MAIN:
             return settings_slice(settings, ["dbscan.baseline", "published_dbscan"])
+    if published_miro_dbscan(wildcards):
+        return settings_slice(settings, ["dbscan.source", "folder"])
     study = settings_slice(settings, TUNING_KEYS)
     return study | {"seed": SETTINGS["seed"], "truth": run_of(wildcards).truth}
 
@@ -124,6 +142,12 @@ def run_model(wildcards):
 def run_file(name):
     """Input function: a file of the wildcards' run."""
     return lambda wildcards: run_path(wildcards.ds, wildcards.run, name)
+
+
+def dbscan_metadata(wildcards):
+    """The authors' benchmark/metadata.json when the run's MIRO + DBSCAN takes their
+    parameters, else nothing."""
+    return [PUBLISHED_METADATA] if published_miro_dbscan(wildcards) else []
 
 
 def clustering_coords(wildcards):

@@ -7,6 +7,7 @@ rule optimise_dbscan:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
         coords=clustering_coords,
+        metadata=dbscan_metadata,
     output:
         params=f"{RESULTS}/{{ds}}/{{run}}/dbscan/{{method}}.json",
         trials=f"{RESULTS}/{{ds}}/{{run}}/dbscan/{{method}}_trials.csv",

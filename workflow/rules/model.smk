@@ -63,3 +63,17 @@ rule import_published:
         manifest=RESOURCES / "published_checkpoints.tsv",
     script:
         "../scripts/import_published.py"
+
+
+rule import_published_metadata:
+    output:
+        PUBLISHED_METADATA,
+    log:
+        f"{RESULTS}/logs/import_published/metadata.log",
+    conda:
+        "../../envs/miro.yaml"
+    params:
+        path=PUBLISHED_METADATA_PATH,
+        manifest=RESOURCES / "published_checkpoints.tsv",
+    script:
+        "../scripts/import_published_metadata.py"

@@ -17,6 +17,7 @@ from miro.runlog import script_logging
 with script_logging(snakemake.log[0]) as log:
     settings = snakemake.params.settings
     model = settings["model"]
+    published = execution_settings(snakemake.config)["published"]
     path = checkpoint_path(settings["folder"])
     output = Path(snakemake.output[0])
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -26,7 +27,9 @@ with script_logging(snakemake.log[0]) as log:
             Path(tmp) / Path(path).name,
             manifest=load_manifest(snakemake.params.manifest),
             local_file=model["published_file"],
-            retries=execution_settings(snakemake.config)["benchmark"]["retries"],
+            local_dir=published["local_dir"],
+            base_url=published["base_url"],
+            retries=published["retries"],
         )
         log.info("%s@%s/%s verified", PUBLISHED_REPO, PUBLISHED_COMMIT, path)
         convert_published(

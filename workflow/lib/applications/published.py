@@ -6,41 +6,52 @@ The repository ``DeepTrackAI/MIRO`` holds one trained model per benchmark folder
 ``resources/published_checkpoints.tsv``. Each is a plain ``torch.save`` of an ordered dict of
 14 float32 tensors in ``nn.Linear`` layout, in exactly the column order of `miro.core.model.MIRO`,
 so conversion is a renaming (`KEY_MAP`). The number of recurrent steps is not stored: it is the
-dataset's setting. `convert_published` writes the project's checkpoint format
-(`miro.core.training.save_checkpoint`), so the rest of the workflow cannot tell an imported model
-from a trained one except by its ``train["source"] == "published"`` record.
+dataset's setting. Obtaining and verifying the files (a local copy with the upstream layout, or
+a download) is `miro.data.published_files`, re-exported here. `convert_published` writes the
+project's checkpoint format (`miro.core.training.save_checkpoint`), so the rest of the workflow
+cannot tell an imported model from a trained one except by its ``train["source"] ==
+"published"`` record.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from torch import Tensor
 
 from miro.core.graph import NUM_EIGENVECTORS
 from miro.core.model import MIRO
 from miro.core.training import save_checkpoint
-from miro.data.benchmark import (
-    BenchmarkError,
-    ChecksumError,
-    ManifestRow,
-    download_verified,
-    read_manifest,
-    sha256sum,
-    write_verified,
+from miro.data.benchmark import sha256sum
+from miro.data.published_files import (
+    PUBLISHED_COMMIT,
+    PUBLISHED_RAW,
+    PUBLISHED_REPO,
+    PublishedError,
+    checkpoint_path,
+    fetch_published,
+    load_manifest,
 )
 
-PUBLISHED_REPO = "DeepTrackAI/MIRO"
-PUBLISHED_COMMIT = "ed2b318b8015f47c47841b18c55a9fea8ef83982"
-PUBLISHED_RAW = f"https://raw.githubusercontent.com/{PUBLISHED_REPO}/{PUBLISHED_COMMIT}"
+__all__ = [
+    "KEY_MAP",
+    "PUBLISHED_COMMIT",
+    "PUBLISHED_RAW",
+    "PUBLISHED_REPO",
+    "PublishedError",
+    "checkpoint_path",
+    "convert_published",
+    "fetch_published",
+    "load_manifest",
+    "load_published",
+    "state_dict_from_published",
+]
+
 EDGE_FEATURES = 3  # [dx, dy, distance] / r (docs/reference.md#graph)
-_FOLDER = re.compile(r"^(Ground Truth|Multiple Blinking) - Scenario ([2-9]|10)$")
 
 #: Published layer prefix -> `MIRO` module, in the published key order.
 _LAYERS = {
@@ -58,83 +69,6 @@ KEY_MAP = {
     for prefix, module in _LAYERS.items()
     for kind in ("weight", "bias")
 }
-
-
-class PublishedError(RuntimeError):
-    """Published weights that cannot be obtained."""
-
-
-def load_manifest(path: str | os.PathLike) -> pd.DataFrame:
-    """Read ``published_checkpoints.tsv`` (columns path, bytes, sha256; one row per file)."""
-    return read_manifest(
-        path, ("path",), what="published-checkpoint manifest", error=PublishedError
-    )
-
-
-def checkpoint_path(folder: str | None) -> str:
-    """Repository path of the published model of a benchmark folder.
-
-    ``"Ground Truth - Scenario 8"`` -> ``benchmark/models/model_scenario_8.pt``,
-    ``"Multiple Blinking - Scenario 8"`` -> ``benchmark/models/model_scenario_8_blinking.pt``.
-    """
-    match = _FOLDER.match(folder or "")
-    if match is None:
-        raise ValueError(
-            f"no published MIRO model for {folder!r}: the authors published one per benchmark "
-            "folder, 'Ground Truth - Scenario N' or 'Multiple Blinking - Scenario N', N = 2..10"
-        )
-    suffix = "_blinking" if match[1] == "Multiple Blinking" else ""
-    return f"benchmark/models/model_scenario_{match[2]}{suffix}.pt"
-
-
-def fetch_published(
-    path_in_repo: str,
-    dest: str | os.PathLike,
-    *,
-    manifest: pd.DataFrame,
-    local_file: str | os.PathLike | None = None,
-    base_url: str = PUBLISHED_RAW,
-    retries: int = 4,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
-) -> Path:
-    """Put the published file ``path_in_repo`` at ``dest``, verified against ``manifest``.
-
-    Copied from ``local_file`` if given, else downloaded from ``base_url/<path_in_repo>`` with
-    the benchmark's retrying, atomic, verifying download (`miro.data.benchmark.download_verified`).
-
-    Raises:
-        PublishedError: the path is not in the manifest, ``local_file`` is missing, or the
-            download fails (the message says how to use a local copy instead).
-        ChecksumError: the copied or downloaded file differs from the manifest (size, sha256).
-    """
-    rows = manifest[manifest["path"] == path_in_repo]
-    if rows.empty:
-        raise PublishedError(f"{path_in_repo} is not listed in the published-checkpoint manifest")
-    folder, _, file = path_in_repo.rpartition("/")
-    row = ManifestRow(folder, file, int(rows["bytes"].iloc[0]), str(rows["sha256"].iloc[0]))
-    dest = Path(dest)
-    url = f"{base_url.rstrip('/')}/{path_in_repo}"
-    if local_file is not None:
-        local_file = Path(local_file)
-        if not local_file.is_file():
-            raise PublishedError(
-                f"{local_file} (model.published_file) does not exist; it should be a copy of {url}"
-            )
-        with local_file.open("rb") as src:
-            write_verified(src, dest, row, str(local_file))
-        return dest
-    try:
-        download_verified(url, dest, row, retries=retries, backoff=backoff, timeout=timeout)
-    except ChecksumError:
-        raise
-    except BenchmarkError as err:
-        raise PublishedError(
-            f"cannot download {url} ({err.__cause__}). Without network access, download it "
-            "elsewhere and set datasets.<name>.settings.model.published_file (or "
-            "defaults.model.published_file) in the config to the local copy"
-        ) from err.__cause__
-    return dest
 
 
 def _empty_model(width: int, steps: int = 1) -> MIRO:
