@@ -20,41 +20,7 @@ results/<ds>/<run>/. The rules here only summarise them.
 
 from functools import partial
 
-from miro.studies.ablations import (
-    ablation_targets,
-    ablation_variants,
-    blinking_alphas,
-    class_names,
-    default_alpha,
-)
-
-STEPS_RUNS = RUNS.get(STEPS_DATASET, {})
-STEPS_DATA = DATA_SETTINGS.get(STEPS_DATASET)
-LOSS_WEIGHTS = SETTINGS["ablations"]["loss_weights"]
-
-
-def steps_metrics(select):
-    """steps_metrics files of the steps ablation's runs whose labels pass ``select``."""
-    return [
-        run_path(STEPS_DATASET, run, "steps_metrics.csv")
-        for run, spec in STEPS_RUNS.items()
-        if select(spec.labels)
-    ]
-
-
-def variant_files(ablation):
-    """Per-variant inputs of the width or loss-weight table, in table order."""
-    ds = SETTINGS["ablations"][ablation]["dataset"]
-    runs = [name for _, name in ablation_variants(SETTINGS, ablation)]
-    files = {
-        "metrics": [run_path(ds, run, "metrics.csv") for run in runs],
-        "models": [run_path(ds, run, "model.pt") for run in runs],
-        "dbscan": [run_path(ds, run, "dbscan/MIRO.json") for run in runs],
-    }
-    if runs and class_names(DATA_SETTINGS[ds]):
-        files["confusion"] = [run_path(ds, run, "shapes/confusion.csv") for run in runs]
-    return files
-
+from miro.studies.ablations import ablation_targets, blinking_alphas, default_alpha
 
 # final files for rules all and ablations: the hyper-parameter table, each configured ablation
 ablation_outputs = partial(ablation_targets, config, RESULTS)

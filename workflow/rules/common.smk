@@ -186,6 +186,37 @@ def final_outputs():
     return tables + figures
 
 
+# --- ablations: inputs of the summary rules (workflow/rules/ablations.smk)
+from miro.studies.ablations import ablation_variants, class_names
+
+STEPS_RUNS = RUNS.get(STEPS_DATASET, {})
+STEPS_DATA = DATA_SETTINGS.get(STEPS_DATASET)
+LOSS_WEIGHTS = SETTINGS["ablations"]["loss_weights"]
+
+
+def steps_metrics(select):
+    """steps_metrics files of the steps ablation's runs whose labels pass ``select``."""
+    return [
+        run_path(STEPS_DATASET, run, "steps_metrics.csv")
+        for run, spec in STEPS_RUNS.items()
+        if select(spec.labels)
+    ]
+
+
+def variant_files(ablation):
+    """Per-variant inputs of the width or loss-weight table, in table order."""
+    ds = SETTINGS["ablations"][ablation]["dataset"]
+    runs = [name for _, name in ablation_variants(SETTINGS, ablation)]
+    files = {
+        "metrics": [run_path(ds, run, "metrics.csv") for run in runs],
+        "models": [run_path(ds, run, "model.pt") for run in runs],
+        "dbscan": [run_path(ds, run, "dbscan/MIRO.json") for run in runs],
+    }
+    if runs and class_names(DATA_SETTINGS[ds]):
+        files["confusion"] = [run_path(ds, run, "shapes/confusion.csv") for run in runs]
+    return files
+
+
 # --- apply: a dataset's trained MIRO on the user's own files (workflow/rules/apply.smk)
 from miro.applications.apply import INPUT_SUFFIXES
 
