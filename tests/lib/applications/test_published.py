@@ -4,7 +4,6 @@ forward pass."""
 from __future__ import annotations
 
 import hashlib
-import socket
 import threading
 from collections import OrderedDict
 from functools import partial
@@ -96,13 +95,6 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture
 def small(tmp_path):
     """A width-16 published-layout checkpoint in a local folder, with its manifest."""
@@ -192,8 +184,8 @@ def test_download_from_a_server_with_the_repository_layout(tmp_path, small):
         thread.join()
 
 
-def test_offline_download_says_to_use_a_local_copy(tmp_path, small):
-    url = closed_port_url()
+def test_offline_download_says_to_use_a_local_copy(tmp_path, small, closed_port_url):
+    url = closed_port_url
     with pytest.raises(PublishedError, match="published_file") as err:
         fetch_published(PATH, tmp_path / "dl.pt", manifest=small[1], base_url=url, retries=0)
     assert f"{url}/{PATH}" in str(err.value)

@@ -1,5 +1,4 @@
 import shutil
-import socket
 import threading
 from dataclasses import dataclass
 from functools import partial
@@ -86,13 +85,6 @@ def fetch(upstream: Upstream, dest: Path, **kwargs) -> list[Path]:
     return fetch_folder(FOLDER, dest, **kwargs)
 
 
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 def corrupt(path: Path) -> None:
     """Flip one byte, keeping the size, so only the sha256 can tell."""
     data = bytearray(path.read_bytes())
@@ -164,8 +156,8 @@ def test_missing_upstream_file_is_not_retried(tmp_path, upstream):
     assert upstream.requests_for(name) == 1
 
 
-def test_offline_without_local_copy_says_what_to_set(tmp_path, manifest):
-    url = closed_port_url()
+def test_offline_without_local_copy_says_what_to_set(tmp_path, manifest, closed_port_url):
+    url = closed_port_url
     with pytest.raises(BenchmarkError) as info:
         fetch_folder(FOLDER, tmp_path, manifest=manifest, base_url=url, **FAST)
     message = str(info.value)

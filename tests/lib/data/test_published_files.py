@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 
 import pandas as pd
 import pytest
@@ -34,13 +33,6 @@ def manifest_for(tmp_path, file, path_in_repo: str) -> pd.DataFrame:
     tsv = tmp_path / "manifest.tsv"
     tsv.write_text(f"path\tbytes\tsha256\n{path_in_repo}\t{file.stat().st_size}\t{digest}\n")
     return load_manifest(tsv)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -96,8 +88,10 @@ def test_local_dir_with_the_upstream_layout_is_verified(tmp_path, copy):
     assert not (tmp_path / "bad.json").exists() and not (tmp_path / "x").exists()
 
 
-def test_offline_without_a_local_copy_names_the_url_and_the_setting(tmp_path, copy):
-    url = closed_port_url()
+def test_offline_without_a_local_copy_names_the_url_and_the_setting(
+    tmp_path, copy, closed_port_url
+):
+    url = closed_port_url
     with pytest.raises(PublishedError) as err:
         fetch_published(
             METADATA_PATH, tmp_path / "m.json", manifest=copy[1], base_url=url, retries=0
