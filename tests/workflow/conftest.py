@@ -11,6 +11,6 @@ from workflow_run import TINY, snakemake
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("tiny")
-    run = snakemake(workdir, "--configfile", str(TINY), "--cores", "2")
+    run = snakemake(workdir, "--configfile", str(TINY), "--cores", "2", timeout=2400)
     assert run.returncode == 0, run.stderr[-6000:]
     return workdir
