@@ -13,7 +13,7 @@ from workflow_run import TINY, snakemake
 
 pytestmark = pytest.mark.slow
 
-#: rules that read DBSCAN parameters, labels or metrics (and the final target)
+#: rules that tune DBSCAN or read DBSCAN parameters, labels or metrics (and the final target)
 CLUSTERING = {
     "optimise_dbscan",
     "cluster",
@@ -22,12 +22,10 @@ CLUSTERING = {
     "fig2",
     "classify_shapes",
     "fig3",
-    "multiscale_dbscan",
     "multiscale_evaluate",
     "fig5",
     "adjacent_scan",
     "fig4a",
-    "ablation_variant_evaluate",
     "width_ablation",
     "loss_weights_ablation",
     "single_shot_table",
@@ -35,13 +33,7 @@ CLUSTERING = {
     "all",
 }
 #: rules downstream of a dataset's MIRO model
-MODEL = CLUSTERING | {
-    "train",
-    "transform",
-    "multiscale_squeeze",
-    "hyperparameters",
-    "ablation_variant_train",
-}
+MODEL = CLUSTERING | {"train", "transform", "hyperparameters"}
 
 
 def planned_rules(workdir: Path, tmp_path: Path, change) -> set[str]:
