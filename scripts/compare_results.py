@@ -6,8 +6,9 @@
 Every CSV under ``results/tables`` and ``results/ablations`` and every per-FOV ``metrics.csv``
 (``results/<dataset>/metrics.csv`` before the run layout, ``results/<dataset>/miro/metrics.csv``
 after; the multiscale and adjacent summaries) is read from both folders and compared value by
-value; columns measuring time (``*seconds*``) are left out. Prints one line per file (identical,
-or the largest absolute difference and where) and exits 1 when anything differs.
+value, on the columns it had before (columns added since, such as flags, are listed, not
+compared); columns measuring time (``*seconds*``) are left out. Prints one line per file
+(identical, or the largest absolute difference and where) and exits 1 when anything differs.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def tables(root: Path) -> dict[str, Path]:
 def difference(before: pd.DataFrame, after: pd.DataFrame) -> str | None:
     """None when equal, else a short description of the first difference."""
     keep = [c for c in before.columns if "seconds" not in c]
-    if list(after.columns[[("seconds" not in c) for c in after.columns]]) != keep:
-        return f"columns differ: {keep} vs {list(after.columns)}"
+    missing = [c for c in keep if c not in after.columns]
+    if missing:
+        return f"columns {missing} missing after"
     before, after = before[keep], after[keep]
     if before.shape != after.shape:
         return f"shape {before.shape} vs {after.shape}"
@@ -68,8 +70,10 @@ def main() -> int:
             print(f"{name}: only in {'after' if name in new else 'before'}")
             differ += 1
             continue
-        found = difference(pd.read_csv(old[name]), pd.read_csv(new[name]))
-        print(f"{name}: {found or 'identical'}")
+        before, after = pd.read_csv(old[name]), pd.read_csv(new[name])
+        found = difference(before, after)
+        added = [c for c in after.columns if c not in before.columns]
+        print(f"{name}: {found or 'identical'}" + (f" (added columns {added})" if added else ""))
         differ += found is not None
     print(f"{len(old.keys() & new.keys())} files compared, {differ} differ")
     return 1 if differ else 0
