@@ -134,6 +134,21 @@ def test_execution_settings_default_and_follow_the_config():
     assert given["benchmark"]["base_url"].startswith("https://")
 
 
+def test_local_copies_fills_the_local_dirs_that_are_not_set():
+    given = execution_settings({"local_copies": "/shared", "published": {"local_dir": "/w"}})
+    assert given["benchmark"]["local_dir"] == "/shared/benchmark"
+    assert given["published"]["local_dir"] == "/w"  # an explicit folder wins
+    assert execution_settings({"local_copies": "/shared"})["published"]["local_dir"] == (
+        "/shared/weights"
+    )
+    config = _config(source="benchmark", folder="Ground Truth - Scenario 8")
+    config["local_copies"] = "/nowhere"
+    assert problems(config) == [
+        "config.yaml: benchmark.local_dir: /nowhere/benchmark is not a folder",
+        "config.yaml: published.local_dir: /nowhere/weights is not a folder",
+    ]
+
+
 def _compare_defaults(node: dict, value, path: str, required: bool) -> None:
     if "default" in node:
         assert node["default"] == value, f"{path}: schema default {node['default']!r} != {value!r}"

@@ -93,6 +93,8 @@ TOP_LEVEL: dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "example_fov": None,  # None: the first test FOV of each dataset
+    # one folder of local copies: <dir>/benchmark and <dir>/weights (offline runs)
+    "local_copies": None,
     "benchmark": {"local_dir": None, "base_url": UPSTREAM_RAW, "retries": 4},
     # the authors' files (DeepTrackAI/MIRO, pinned): local copy with the upstream layout
     "published": {"local_dir": None, "base_url": PUBLISHED_RAW, "retries": 4},
@@ -288,6 +290,7 @@ def benchmark_row(folder: str, settings_csv: Path = BENCHMARK_SETTINGS) -> dict[
 def resolve_config(config: Mapping) -> dict[str, Any]:
     """Top-level settings with defaults filled in, without checks (use :func:`load_settings`)."""
     out = _merge(TOP_LEVEL, {k: v for k, v in config.items() if k in TOP_LEVEL})
+    out.update(_access(config))
     out["datasets"] = {name: dataset_settings(config, name) for name in config["datasets"]}
     return out
 
@@ -354,11 +357,22 @@ def execution_settings(config: Mapping) -> dict[str, Any]:
     ``published``: local copy, base URL, retries; every file is verified against its manifest,
     so the data is the same either way). Scripts read them from the raw config; they are not
     rule params, so changing them re-runs nothing."""
-    return {
-        "device": config.get("device") or TOP_LEVEL["device"],
-        "benchmark": _merge(TOP_LEVEL["benchmark"], config.get("benchmark")),
-        "published": _merge(TOP_LEVEL["published"], config.get("published")),
-    }
+    return {"device": config.get("device") or TOP_LEVEL["device"], **_access(config)}
+
+
+#: ``local_copies`` subfolder of each file source (the layout of a shared data folder).
+LOCAL_COPIES = {"benchmark": "benchmark", "published": "weights"}
+
+
+def _access(config: Mapping) -> dict[str, dict[str, Any]]:
+    """``benchmark`` and ``published`` with defaults; ``local_copies: DIR`` fills a null
+    ``local_dir`` with ``DIR/benchmark`` and ``DIR/weights`` (one setting for offline runs)."""
+    out = {key: _merge(TOP_LEVEL[key], config.get(key)) for key in LOCAL_COPIES}
+    if config.get("local_copies"):
+        for key, sub in LOCAL_COPIES.items():
+            if out[key]["local_dir"] is None:
+                out[key]["local_dir"] = str(Path(config["local_copies"]) / sub)
+    return out
 
 
 # --------------------------------------------------------------------- cross-field checks
