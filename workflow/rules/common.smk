@@ -12,7 +12,13 @@ from pathlib import Path
 from miro.config import settings_slice
 from miro.data.published_files import METADATA_PATH as PUBLISHED_METADATA_PATH
 from miro.studies.ablations import STEPS_DATASET, steps_data_settings
-from miro.studies.runs import MAIN, dataset_runs, run_dir
+from miro.studies.runs import (
+    MAIN,
+    dataset_runs,
+    imports_published,
+    run_dir,
+    trained_runs,
+)
 
 DATASETS = list(SETTINGS["datasets"])  # the configured datasets
 TABLE1_DATASETS = [ds for ds in DATASETS if SETTINGS["datasets"][ds]["table1"]]
@@ -129,7 +135,7 @@ def run_path(ds, run, name):
 
 def checkpoint_of(ds, run):
     """The checkpoint a run trains, or the published weights of a dataset's own MIRO."""
-    if run == MAIN and DATA_SETTINGS[ds]["model"]["source"] == "published":
+    if imports_published(DATA_SETTINGS, ds, run):
         return run_path(ds, MAIN, "published.pt")
     return run_path(ds, run, "model.pt")
 
