@@ -42,3 +42,4 @@ rule all:
         apply_outputs(),
         experiment_outputs(),
         ablation_outputs(),
+        training_outputs(),

@@ -63,6 +63,18 @@ def test_report(tiny_run):
     html = report.read_text(errors="replace")
     assert len(html) > 10_000
     assert "fig2_S8.png" in html and "table1.csv" in html
+    assert "S8_miro.png" in html and "training.csv" in html
+
+
+def test_training_outputs_cover_every_trained_model(tiny_run):
+    table = pd.read_csv(tiny_run / "results" / "tables" / "training.csv")
+    assert len(table) == 11 and table["epochs"].eq(1).all()  # 1 epoch in the tiny config
+    assert table["train_seconds"].gt(0).all() and table["final_loss"].gt(0).all()
+    s8 = table[table["dataset"] == "S8"].set_index("run")
+    assert set(s8.index) == {"miro", "magik"} and s8.loc["miro", "n_graphs"] == 8
+    for ds, run in zip(table["dataset"], table["run"], strict=True):
+        with Image.open(tiny_run / "results" / "figures" / "losses" / f"{ds}_{run}.png") as image:
+            assert image.size[0] > 500
 
 
 def test_rerun_is_up_to_date(tiny_run):
@@ -84,6 +96,9 @@ def test_paper_preset_dry_run_resolves_the_whole_dag(tmp_path):
     assert counts["tables"] == "1" and counts["fig2"] == "20"
     assert counts["fig3"] == "3" and counts["fig5"] == "1" and counts["fig4a"] == "1"
     assert counts["magik_train"] == "2" and counts["single_shot_table"] == "1"
+    # a loss curve per trained model of the configured datasets (not the steps ablation's) and
+    # per MAGIK-S model
+    assert counts["loss_curve"] == str(27 + 12 + 2) and counts["training_table"] == "1"
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ CLUSTERING = {
     "all",
 }
 #: rules downstream of a dataset's MIRO model
-MODEL = CLUSTERING | {"train", "transform", "hyperparameters"}
+MODEL = CLUSTERING | {"train", "transform", "hyperparameters", "loss_curve", "training_table"}
 
 
 def planned_rules(workdir: Path, tmp_path: Path, change) -> set[str]:

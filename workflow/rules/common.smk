@@ -12,7 +12,13 @@ from pathlib import Path
 from miro.config import settings_slice
 from miro.data.published_files import METADATA_PATH as PUBLISHED_METADATA_PATH
 from miro.studies.ablations import STEPS_DATASET, steps_data_settings
-from miro.studies.runs import MAIN, dataset_runs, run_dir
+from miro.studies.runs import (
+    MAIN,
+    dataset_runs,
+    imports_published,
+    run_dir,
+    trained_runs,
+)
 
 DATASETS = list(SETTINGS["datasets"])  # the configured datasets
 TABLE1_DATASETS = [ds for ds in DATASETS if SETTINGS["datasets"][ds]["table1"]]
@@ -114,8 +120,11 @@ def augment_threads(wildcards):
 RUNS = dataset_runs(SETTINGS, DATA_SETTINGS)
 
 
+RUN_NAMES = sorted({re.escape(run) for runs in RUNS.values() for run in runs})
+
+
 wildcard_constraints:
-    run="|".join(sorted({re.escape(run) for runs in RUNS.values() for run in runs})),
+    run="|".join(RUN_NAMES),
 
 
 def run_of(wildcards):
@@ -129,7 +138,7 @@ def run_path(ds, run, name):
 
 def checkpoint_of(ds, run):
     """The checkpoint a run trains, or the published weights of a dataset's own MIRO."""
-    if run == MAIN and DATA_SETTINGS[ds]["model"]["source"] == "published":
+    if imports_published(DATA_SETTINGS, ds, run):
         return run_path(ds, MAIN, "published.pt")
     return run_path(ds, run, "model.pt")
 
@@ -184,6 +193,33 @@ def final_outputs():
         f"{RESULTS}/figures/fig2_{{ds}}.{{ext}}", ds=TABLE1_DATASETS, ext=["png", "pdf"]
     )
     return tables + figures
+
+
+# --- training: a loss curve per trained model and the training table (report.smk)
+MAGIK_DATASETS = SETTINGS["ablations"]["magik"]["datasets"]
+MAGIK_DIR = f"{RESULTS}/ablations/magik"
+# the name of a dataset's MAGIK-S model (workflow/rules/magik.smk) in these outputs
+MAGIK_MODEL = "magik"
+#: (dataset, model) of every model the configured datasets train: each run that trains its
+#: own network (rule train; not the published weights) and each MAGIK-S model
+TRAINED_MODELS = trained_runs(RUNS, DATA_SETTINGS, DATASETS) + [
+    (ds, MAGIK_MODEL) for ds in MAGIK_DATASETS
+]
+
+
+def training_files(ds, model):
+    """losses.csv and the checkpoint of one trained model: a run's or MAGIK-S's."""
+    magik = model == MAGIK_MODEL
+    folder = f"{MAGIK_DIR}/{ds}" if magik else run_dir(RESULTS, ds, model)
+    return {"losses": f"{folder}/losses.csv", "model": f"{folder}/model.pt"}
+
+
+def training_outputs():
+    """The loss curve of every trained model and the training table; [] when none trains."""
+    if not TRAINED_MODELS:
+        return []
+    curves = [f"{RESULTS}/figures/losses/{ds}_{m}.png" for ds, m in TRAINED_MODELS]
+    return curves + [f"{RESULTS}/tables/training.csv"]
 
 
 # --- ablations: inputs of the summary rules (workflow/rules/ablations.smk)

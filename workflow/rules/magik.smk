@@ -8,10 +8,8 @@ from dataclasses import asdict
 
 from miro.studies.magik import magik_config
 
-MAGIK_SECTION = SETTINGS["ablations"]["magik"]
-MAGIK = magik_config(MAGIK_SECTION, seed=SETTINGS["seed"])
-MAGIK_DATASETS = MAGIK_SECTION["datasets"]
-MAGIK_DIR = f"{RESULTS}/ablations/magik"
+# MAGIK_DATASETS and MAGIK_DIR: common.smk (the training outputs list these models too)
+MAGIK = magik_config(SETTINGS["ablations"]["magik"], seed=SETTINGS["seed"])
 
 
 rule magik_train:

@@ -1,4 +1,5 @@
-"""Tables, statistics, figures and the HTML report."""
+"""Tables, statistics, figures and the HTML report; a loss curve per trained model and the
+training table (category Training)."""
 
 
 rule tables:
@@ -85,3 +86,43 @@ rule fig2:
         preset=SETTINGS["preset"],
     script:
         "../scripts/fig2.py"
+
+
+rule loss_curve:
+    input:
+        unpack(lambda wildcards: training_files(wildcards.ds, wildcards.model)),
+    output:
+        report(
+            f"{RESULTS}/figures/losses/{{ds}}_{{model}}.png",
+            caption="../report/loss_curve.rst",
+            category="Training",
+            subcategory="{ds}",
+        ),
+    log:
+        f"{RESULTS}/logs/loss_curve/{{ds}}/{{model}}.log",
+    wildcard_constraints:
+        model="|".join([*RUN_NAMES, MAGIK_MODEL]),
+    conda:
+        "../../envs/miro.yaml"
+    script:
+        "../scripts/loss_curve.py"
+
+
+rule training_table:
+    input:
+        losses=[training_files(ds, model)["losses"] for ds, model in TRAINED_MODELS],
+        models=[training_files(ds, model)["model"] for ds, model in TRAINED_MODELS],
+    output:
+        report(
+            f"{RESULTS}/tables/training.csv",
+            caption="../report/training.rst",
+            category="Training",
+        ),
+    log:
+        f"{RESULTS}/logs/training_table.log",
+    conda:
+        "../../envs/miro.yaml"
+    params:
+        models=[[ds, model] for ds, model in TRAINED_MODELS],
+    script:
+        "../scripts/training_table.py"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from miro.core.checkpoint import load_checkpoint, save_checkpoint
+from miro.core.checkpoint import load_checkpoint, save_checkpoint, training_record
 from miro.core.graph import build_graph
 from miro.core.model import MIRO
 from miro.core.training import TrainConfig, train
@@ -169,6 +169,17 @@ def test_checkpoint_round_trip_and_contents(tmp_path):
     assert checkpoint.train == {"seed": 1} and checkpoint.fov_nm is None
     assert {"torch", "torch_geometric", "numpy", "miro"} <= payload["versions"].keys()
     assert not list(tmp_path.glob(".*.tmp.*"))  # written via a temporary file, then renamed
+
+
+def test_training_record_reads_settings_and_graphs_without_the_network(tmp_path):
+    path = tmp_path / "m.pt"
+    save_checkpoint(path, MIRO(width=8, steps=2), radius=0.1, train={"lr": 1e-3}, n_graphs=6)
+    assert training_record(path) == ({"lr": 1e-3}, 6)
+    torch.save({"train": {"width": 4}}, tmp_path / "other.pt")  # any trained network's file
+    assert training_record(tmp_path / "other.pt") == ({"width": 4}, None)
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "bare.pt")
+    with pytest.raises(ValueError, match=r"bare\.pt: not a trained checkpoint"):
+        training_record(tmp_path / "bare.pt")
 
 
 def test_same_model_gives_same_checkpoint_bytes(tmp_path):

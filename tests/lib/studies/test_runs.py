@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from miro.config import resolve_config
 from miro.studies.ablations import STEPS_DATASET, steps_data_settings
-from miro.studies.runs import MAIN, dataset_runs, run_dir
+from miro.studies.runs import MAIN, dataset_runs, imports_published, run_dir, trained_runs
 
 CONFIG = {
     "datasets": {
@@ -32,12 +32,16 @@ CONFIG = {
 }
 
 
-def runs_of(config):
+def data_of(config):
     settings = resolve_config(config)
     data = dict(settings["datasets"])
     if "steps" in config.get("ablations", {}):
         data[STEPS_DATASET] = steps_data_settings(settings["ablations"]["steps"])
-    return dataset_runs(settings, data)
+    return settings, data
+
+
+def runs_of(config):
+    return dataset_runs(*data_of(config))
 
 
 def test_every_dataset_has_its_own_miro_run():
@@ -76,3 +80,27 @@ def test_steps_networks_are_runs_of_the_steps_data():
     assert run.train == {"architecture": "mpnn", "steps": 2, "seed": 0, "alpha": 10.0}
     assert run.methods == () and run.labels["architecture"] == "mpnn"
     assert STEPS_DATASET not in runs_of({"datasets": CONFIG["datasets"]})
+
+
+def test_trained_runs_list_each_trained_model_once_without_published_weights():
+    published = {
+        "source": "benchmark",
+        "folder": "Ground Truth - Scenario 8",
+        "settings": {"model": {"source": "published"}},
+    }
+    config = CONFIG | {"datasets": CONFIG["datasets"] | {"GT8": published}}
+    settings, data = data_of(config)
+    runs = dataset_runs(settings, data)
+    assert imports_published(data, "GT8", MAIN)
+    assert not imports_published(data, "S8", MAIN) and not imports_published(data, "GT8", "x")
+    trained = trained_runs(runs, data, [*config["datasets"], STEPS_DATASET])
+    shapes = ["w4_a10_b0.15", "w8_a10_b0.15", "w8_a0_b0.15"]
+    steps = ["miro_a10_L2_r0", "mpnn_a10_L2_r0"]
+    assert trained == [  # NPC's levels evaluate its MIRO; GT8 imports the authors' weights
+        ("S8", MAIN),
+        ("Shapes", MAIN),
+        *(("Shapes", name) for name in shapes),
+        ("NPC", MAIN),
+        *((STEPS_DATASET, name) for name in steps),
+    ]
+    assert trained_runs(runs, data, ["S8"]) == [("S8", MAIN)]

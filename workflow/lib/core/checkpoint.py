@@ -4,7 +4,8 @@ A checkpoint stores the weights, the architecture and its constructor arguments,
 settings the network expects (connectivity radius in min-max normalised units, number of
 Laplacian eigenvectors, the extent in nm of the training FOVs that the radius is relative to),
 the training settings and loss history, and the library versions. `load_checkpoint` rebuilds the
-network and returns it as a `Checkpoint`, so that no caller unpacks checkpoint dictionaries.
+network and returns it as a `Checkpoint`, and `training_record` reads only what a network was
+trained with, so that no caller unpacks checkpoint dictionaries.
 """
 
 from __future__ import annotations
@@ -143,6 +144,15 @@ def read_payload(
     if missing:
         raise ValueError(f"{path}: not a {kind} checkpoint (missing {sorted(missing)})")
     return payload
+
+
+def training_record(path: str | os.PathLike) -> tuple[dict[str, Any], int | None]:
+    """The training settings and number of training graphs (None when not recorded) that a
+    trained checkpoint holds, whatever its network (any file with a ``train`` entry, as
+    `miro.core.training.train` writes it), without rebuilding the network; ValueError naming
+    the file when it records no training settings."""
+    payload = read_payload(path, {"train"}, "trained")
+    return dict(payload["train"] or {}), payload.get("n_graphs")
 
 
 def load_checkpoint(

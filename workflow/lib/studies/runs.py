@@ -13,12 +13,14 @@ rules: train (if it trains) -> squeeze -> DBSCAN tuning -> clustering -> metrics
     results/<dataset>/<run>/labels/<method>.csv.gz
     results/<dataset>/<run>/metrics.csv                             (per test FOV, long format)
 
-Run names are labels, never parsed: what a run is comes from `dataset_runs`.
+Run names are labels, never parsed: what a run is comes from `dataset_runs`. A run trains its
+own model when it is its own ``model_of`` and its model is not the authors' published weights
+(`imports_published`); `trained_runs` lists those models, each once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,3 +84,25 @@ def dataset_runs(settings: Mapping, data_settings: Mapping[str, Mapping]) -> dic
             for name, (train, labels) in steps_runs(settings, data_settings[STEPS_DATASET]).items()
         }
     return runs
+
+
+def imports_published(data_settings: Mapping[str, Mapping], dataset: str, run: str) -> bool:
+    """True when the run's model is imported, not trained: the dataset's own MIRO with
+    ``model.source: published`` (the authors' weights, docs/published.md)."""
+    return run == MAIN and data_settings[dataset]["model"]["source"] == "published"
+
+
+def trained_runs(
+    runs: Mapping[str, Mapping[str, Run]],
+    data_settings: Mapping[str, Mapping],
+    datasets: Iterable[str],
+) -> list[tuple[str, str]]:
+    """(dataset, run) of every model that rule train fits for ``datasets`` (`dataset_runs`),
+    each model once: runs that evaluate another run's model (the multiscale levels) and
+    imported published weights are left out."""
+    return [
+        (ds, name)
+        for ds in datasets
+        for name, run in runs[ds].items()
+        if run.model_of == name and not imports_published(data_settings, ds, name)
+    ]
