@@ -76,3 +76,16 @@ def test_steps_networks_are_runs_of_the_steps_data():
     assert run.train == {"architecture": "mpnn", "steps": 2, "seed": 0, "alpha": 10.0}
     assert run.methods == () and run.labels["architecture"] == "mpnn"
     assert STEPS_DATASET not in runs_of({"datasets": CONFIG["datasets"]})
+
+
+def test_the_published_multiscale_model_squeezes_spots_at_step_9():
+    npc = {"source": "simulate", "family": "npc", "n_fovs": 4, "table1": False}
+    model = {"source": "published", "published": "multiscale/models/checkpoint.pt"}
+    config = {
+        "datasets": {"NPC": {**npc, "settings": {"model": model}}},
+        "experiments": {"multiscale": ["NPC"]},
+    }
+    runs = runs_of(config)["NPC"]  # k* 10 of 20 steps, from resources/published_models.tsv
+    assert (runs["spots"].step, runs["rings"].step) == (9, 19)
+    assert runs["spots"].model_of == runs["rings"].model_of == MAIN
+    assert (runs["spots"].truth, runs["rings"].truth) == ("index", "index_coarse")
