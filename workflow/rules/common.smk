@@ -180,6 +180,12 @@ def clustering_coords(wildcards):
     return []
 
 
+def tuning_coords(wildcards):
+    """The coordinates DBSCAN is tuned on: those it clusters, or none when the authors'
+    parameters are taken as they are."""
+    return [] if published_miro_dbscan(wildcards) else clustering_coords(wildcards)
+
+
 def run_labels(wildcards):
     """Input function: the labels of every method the run scores."""
     methods = run_of(wildcards).methods
