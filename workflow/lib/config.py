@@ -656,14 +656,9 @@ def published_needs(settings: Mapping) -> dict[str, list[str]]:
         methods = ["MIRO", "DBSCAN"] if name in table else []
         if ds["dbscan"]["source"] == "published":
             methods.append("MIRO")
-        for method in dict.fromkeys(methods):
-            spec = authors_dbscan(ds, method)
-            if (
-                spec is not None
-                and "metadata" in spec
-                and name not in needs.get(spec["metadata"], [])
-            ):
-                needs.setdefault(spec["metadata"], []).append(name)
+        specs = [authors_dbscan(ds, method) for method in methods]
+        for path in sorted({spec["metadata"] for spec in specs if spec and "metadata" in spec}):
+            needs.setdefault(path, []).append(name)
     return needs
 
 
