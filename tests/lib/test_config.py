@@ -15,11 +15,14 @@ from miro.config import (
     REPO,
     TOP_LEVEL,
     ConfigError,
+    authors_dbscan,
     benchmark_files,
     dataset_settings,
     execution_settings,
     load_settings,
     main,
+    published_import,
+    published_needs,
     read_config,
     resolve_config,
     schema,
@@ -243,7 +246,8 @@ def test_published_model_or_dbscan_on_a_simulated_dataset():
     config = {**rings(), "defaults": {"model": {"source": "published"}}}
     line = one_problem(config)
     assert line.startswith("config.yaml: defaults.model.source: 'published' on simulated")
-    assert "only benchmark folders have published weights" in line
+    assert "needs model.published, one of benchmark/models/model_scenario_<N>" in line
+    assert "multishape/models/checkpoint.pt" in line
     line = one_problem(rings(settings={"dbscan": {"baseline": "published"}}))
     assert "datasets.Rings.settings.dbscan.baseline: 'published'" in line
     published = {
@@ -260,7 +264,7 @@ def test_dbscan_source_defaults_to_optuna_and_published_needs_a_benchmark_folder
     gt8["defaults"] = {"dbscan": {"source": "published"}}
     assert load_settings(gt8)["datasets"]["GT8"]["dbscan"]["source"] == "published"
     line = one_problem(rings(settings={"dbscan": {"source": "published"}}))
-    assert "datasets.Rings.settings.dbscan.source: 'published' on simulated dataset" in line
+    assert "datasets.Rings.settings.dbscan.source: 'published' on dataset 'Rings'" in line
     assert "benchmark/metadata.json" in line and "'optuna'" in line
     assert "dbscan.source" in one_problem(rings(settings={"dbscan": {"source": "authors"}}))
 
@@ -297,6 +301,127 @@ def test_k_star_must_lie_below_the_steps():
     )
 
 
+# ------------------------------------------------------------------------ published models
+MULTISHAPE = "multishape/models/checkpoint.pt"
+MULTISCALE = "multiscale/models/checkpoint.pt"
+SINGLE_SHOT_5 = "single-shot/models/single_shot_model_scenario_5.pt"
+
+
+def simulated(family: str, published: str | None, **model) -> dict:
+    """A config with one simulated dataset ``D`` of ``family`` using a published model."""
+    model = {"source": "published", "published": published, **model}
+    entry = {"source": "simulate", "family": family, "n_fovs": 5, "table1": False}
+    return {"datasets": {"D": {**entry, "settings": {"model": model}}}}
+
+
+def test_a_published_model_brings_its_training_settings_below_the_config():
+    shapes = load_settings(simulated("multishape", MULTISHAPE))["datasets"]["D"]
+    assert (shapes["model"]["steps"], shapes["model"]["radius"]) == (20, 0.2)
+    assert shapes["model"]["published"] == MULTISHAPE and shapes["train"]["k_star"] is None
+    assert published_import(shapes) == {
+        "path": MULTISHAPE,
+        "published_file": None,
+        "steps": 20,
+        "radius": 0.2,
+        "k_star": None,
+        "class_names": ["non-clustered", "spot", "ellipse"],
+        "fov_nm": 6400.0,  # trained on unit-square FOVs: the simulation's FOV side
+    }
+    config = simulated("multishape", MULTISHAPE, steps=8)
+    config["datasets"]["D"]["params"] = {"fov_size": 2400, "n_clusters": [3, 4]}
+    shapes = load_settings(config)["datasets"]["D"]
+    assert shapes["model"]["steps"] == 8 and published_import(shapes)["fov_nm"] == 2400.0
+    npc = load_settings(simulated("npc", MULTISCALE))["datasets"]["D"]
+    assert (npc["model"]["steps"], npc["train"]["k_star"], npc["model"]["radius"]) == (20, 10, 0.2)
+    assert published_import(npc)["fov_nm"] == 2000.0  # the authors' nm / 2000 scale
+    gt5 = {"source": "benchmark", "folder": "Ground Truth - Scenario 5"}
+    gt5["settings"] = {"model": {"source": "published", "published": SINGLE_SHOT_5}}
+    settings = load_settings({"datasets": {"GT5": gt5}})["datasets"]["GT5"]
+    assert (settings["model"]["steps"], settings["model"]["radius"]) == (15, 0.1)
+    trained = load_settings({"datasets": {"GT5": {**gt5, "settings": {}}}})["datasets"]["GT5"]
+    assert trained["model"]["published"] is None
+
+
+def test_benchmark_folders_default_to_their_own_published_model():
+    gt8 = {"source": "benchmark", "folder": GT8, "settings": {"model": {"source": "published"}}}
+    settings = load_settings({"datasets": {"GT8": gt8}})["datasets"]["GT8"]
+    assert settings["model"]["published"] == "benchmark/models/model_scenario_8.pt"
+    assert published_import(settings)["fov_nm"] == 2000.0
+    assert published_import(settings)["class_names"] == []
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            simulated("multishape", "multishape/checkpoint.pt"),
+            "datasets.D.settings.model.published: 'multishape/checkpoint.pt' is not a published "
+            "model, one of benchmark/models/model_scenario_<N>[_blinking].pt, ",
+        ),
+        (
+            simulated("multishape", MULTISHAPE, source="train"),
+            f"datasets.D.settings.model.published: '{MULTISHAPE}' is only used with model.source",
+        ),
+        (
+            simulated("multishape", None),
+            "datasets.D.settings.model.source: 'published' on simulated dataset 'D' needs "
+            "model.published, one of ",
+        ),
+    ],
+)
+def test_model_published_must_be_a_published_model(config, expected):
+    line = one_problem(config)
+    assert expected in line
+    if "one of" in expected:
+        assert f"{MULTISHAPE}, single-shot/models/single_shot_model_scenario_{{5,6}}.pt" in line
+
+
+def test_authors_dbscan_parameters_of_the_published_models():
+    shapes = simulated("multishape", MULTISHAPE)
+    shapes["datasets"]["D"]["settings"]["dbscan"] = {"source": "published"}
+    spec = authors_dbscan(load_settings(shapes)["datasets"]["D"], "MIRO")
+    assert spec["eps"] == pytest.approx(0.013 * 6400) and spec["min_samples"] == 5
+    assert "eps 0.013 normalised x 6400 nm FOV" in spec["source"]
+    npc = simulated("npc", MULTISCALE)
+    npc["datasets"]["D"]["settings"]["dbscan"] = {"source": "published"}
+    line = one_problem(npc)
+    assert "dbscan.source: 'published' on dataset 'D': the authors published" in line
+    gt5 = {"source": "benchmark", "folder": "Ground Truth - Scenario 5"}
+    model = {"source": "published", "published": SINGLE_SHOT_5}
+    gt5["settings"] = {"model": model, "dbscan": {"source": "published"}}
+    settings = load_settings({"datasets": {"GT5": gt5}})
+    assert authors_dbscan(settings["datasets"]["GT5"], "MIRO") == {
+        "metadata": "single-shot/metadata.json",
+        "folder": "Ground Truth - Scenario 5",
+        "params": "MIRO_DBSCAN_params",
+    }
+    assert authors_dbscan(settings["datasets"]["GT5"], "DBSCAN")["params"] == "DBSCAN_params"
+    assert published_needs(settings) == {
+        SINGLE_SHOT_5: ["GT5"],
+        "single-shot/metadata.json": ["GT5"],  # its MIRO + DBSCAN
+        "benchmark/metadata.json": ["GT5"],  # the folder's plain DBSCAN in the DBSCAN table
+    }
+
+
+def test_experiments_and_single_shot_take_fitting_published_models():
+    shapes = simulated("multishape", MULTISHAPE)
+    shapes["experiments"] = {"shapes": ["D"]}
+    load_settings(shapes)
+    shapes["datasets"]["D"]["params"] = {"shapes": ["ellipse", "spot"]}
+    assert "simulates shapes ['ellipse', 'spot'], but its published model" in one_problem(shapes)
+    shapes["datasets"]["D"]["settings"]["model"]["published"] = MULTISCALE
+    assert f"uses the published model {MULTISCALE}, which has no class head" in one_problem(shapes)
+    npc = simulated("npc", MULTISCALE)
+    npc["experiments"] = {"multiscale": ["D"]}  # k_star 10 comes with the model
+    load_settings(npc)
+    gt5 = {"source": "benchmark", "folder": "Ground Truth - Scenario 5", "table1": False}
+    gt5["settings"] = {"model": {"source": "published", "published": SINGLE_SHOT_5}}
+    config = {"datasets": {"GT5": gt5}, "ablations": {"single_shot": ["GT5"]}}
+    load_settings(config)
+    gt5["settings"]["model"]["published"] = "benchmark/models/model_scenario_5.pt"
+    assert "or with a published single-shot model" in one_problem(config)
+
+
 # ---------------------------------------------------------------------- benchmark.local_dir
 def test_local_dir_must_exist_and_hold_every_file_of_each_folder(tmp_path):
     config = {"datasets": {"GT8": {"source": "benchmark", "folder": GT8}}}
@@ -331,9 +456,12 @@ def test_published_local_dir_must_hold_the_files_the_datasets_need(tmp_path):
     }
     assert one_problem(config).endswith(f"published.local_dir: {tmp_path / 'nope'} is not a folder")
     config["published"]["local_dir"] = str(tmp_path)
-    line = one_problem(config)
-    assert "published.local_dir: " in line and "lacks benchmark/models/model_scenario_8.pt" in line
-    assert "(dataset 'GT8')" in line
+    model, metadata = problems(config)  # the model, and the authors' values of the DBSCAN table
+    assert (
+        "published.local_dir: " in model and "lacks benchmark/models/model_scenario_8.pt" in model
+    )
+    assert "(dataset 'GT8')" in model
+    assert "lacks benchmark/metadata.json (dataset 'GT8')" in metadata
     _published_copy(tmp_path)
     assert load_settings(config)["published"]["local_dir"] == str(tmp_path)
     mb8 = {"source": "benchmark", "folder": "Multiple Blinking - Scenario 8"}

@@ -19,6 +19,7 @@ CLUSTERING = {
     "cluster",
     "metrics",
     "tables",
+    "dbscan_table",
     "fig2",
     "classify_shapes",
     "fig3",

@@ -9,8 +9,10 @@ config that cannot run stops before any job with one short line per problem nami
 Precedence of dataset settings, lowest to highest: the built-in defaults below, the per-folder
 reference settings of ``resources/benchmark_settings.csv`` (benchmark folders only: recurrent
 steps, connectivity radius, augmented graphs, training FOVs, published DBSCAN parameters), the
-config's ``defaults`` section, then the dataset's own ``settings``. A ``null`` in the config
-means "use the per-folder value".
+training settings of the dataset's published model (``model.source: published``: its recurrent
+steps, radius and multiscale k*, `miro.data.published_files.PublishedModel`), the config's
+``defaults`` section, then the dataset's own ``settings``. A ``null`` in the config means "use
+the per-folder (or per-model) value".
 
 ``python -m miro.config check FILE...`` checks config files from the shell (``run.sh`` uses
 ``--syntax`` on the files given to ``--configfile``, which Snakemake parses without reporting
@@ -23,6 +25,7 @@ import argparse
 import copy
 import difflib
 import functools
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -32,21 +35,26 @@ import jsonschema
 import pandas as pd
 import yaml
 
-from miro.data.benchmark import UPSTREAM_RAW, fov_number
+from miro.data.benchmark import FOV_NM, UPSTREAM_RAW, fov_number
 from miro.data.published_files import (
     METADATA_PATH,
+    PUBLISHED_COMMIT,
     PUBLISHED_RAW,
+    PUBLISHED_REPO,
     PublishedError,
+    PublishedModel,
     checkpoint_path,
-    read_miro_dbscan,
+    read_authors_dbscan,
+    read_published_models,
 )
-from miro.data.simulate import SIMULATORS, simulate_fov
+from miro.data.simulate import SIMULATORS, fov_size, simulate_fov
 from miro.data.split import split_fovs
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 BENCHMARK_SETTINGS = REPO / "resources" / "benchmark_settings.csv"
 BENCHMARK_MANIFEST = REPO / "resources" / "benchmark_manifest.tsv"
+PUBLISHED_MODELS = REPO / "resources" / "published_models.tsv"
 MAX_PROBLEMS = 12  # lines of one ConfigError; the rest is counted
 
 # ------------------------------------------------------------------------------------ defaults
@@ -57,7 +65,8 @@ MAX_PROBLEMS = 12  # lines of one ConfigError; the rest is counted
 BUILTIN: dict[str, Any] = {
     "n_train": 3,  # training FOVs, as for every benchmark scenario
     "model": {
-        "source": "train",  # or "published": the authors' weights (benchmark folders only)
+        "source": "train",  # or "published": the authors' weights
+        "published": None,  # their path in the authors' repository; None = the benchmark folder's
         "published_file": None,  # this dataset's checkpoint file; None = published.local_dir
         "width": 256,
         "steps": 12,  # benchmark folders: the folder's value
@@ -77,7 +86,7 @@ BUILTIN: dict[str, Any] = {
     },
     "dbscan": {
         "baseline": "auto",  # published parameters for benchmark folders, Optuna otherwise
-        "source": "optuna",  # MIRO + DBSCAN: our study, or "published" (benchmark/metadata.json)
+        "source": "optuna",  # MIRO + DBSCAN: our study, or "published" (the authors' parameters)
         "tuning_fovs": "train",
         "objective": "ARI",
         "n_trials": 60,
@@ -298,6 +307,8 @@ def resolve_config(config: Mapping) -> dict[str, Any]:
 def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
     """Fully resolved settings of dataset ``name`` (see the module docstring for precedence)."""
     entry = config["datasets"][name]
+    given = _merge(_merge({}, config.get("defaults")), entry.get("settings")).get("model") or {}
+    published = _published_path(entry, given)
     settings = copy.deepcopy(BUILTIN)
     settings["published_dbscan"] = None
     settings["train_fovs"] = None
@@ -311,8 +322,13 @@ def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
             "eps": float(row["baseline_dbscan_eps_nm"]),
             "min_samples": int(row["baseline_dbscan_min_samples"]),
         }
+    model = published_models().get(published)
+    if model is not None and given.get("source") == "published":
+        settings["model"]["steps"], settings["model"]["radius"] = model.steps, model.radius
+        settings["train"]["k_star"] = model.k_star
     settings = _merge(settings, config.get("defaults"))
     settings = _merge(settings, entry.get("settings"))
+    settings["model"]["published"] = published
     settings["source"] = entry["source"]
     settings["folder"] = entry.get("folder")
     settings["family"] = entry.get("family")
@@ -325,6 +341,16 @@ def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
     if settings["train_fovs"] and settings["n_train"] != len(settings["train_fovs"]):
         settings["train_fovs"] = None  # another training size than the paper's: seeded choice
     return settings
+
+
+def _published_path(entry: Mapping, model: Mapping) -> str | None:
+    """``model.published`` as given; by default, with ``model.source: published``, the model
+    of the dataset's benchmark folder."""
+    if model.get("published") is not None:
+        return model["published"]
+    if model.get("source") == "published" and entry["source"] == "benchmark":
+        return checkpoint_path(entry["folder"])
+    return None
 
 
 def settings_slice(settings: Mapping, keys: Sequence[str]) -> dict[str, Any]:
@@ -373,6 +399,112 @@ def _access(config: Mapping) -> dict[str, dict[str, Any]]:
             if out[key]["local_dir"] is None:
                 out[key]["local_dir"] = str(Path(config["local_copies"]) / sub)
     return out
+
+
+# ------------------------------------------------------------------------ published models
+@functools.cache
+def published_models() -> dict[str, PublishedModel]:
+    """Every published model by its path in the authors' repository
+    (`miro.data.published_files.read_published_models`)."""
+    return read_published_models(PUBLISHED_MODELS, BENCHMARK_SETTINGS)
+
+
+def published_choices() -> str:
+    """The published models' paths in one short line: the benchmark models as one pattern,
+    paths that differ in one number once (``..._scenario_{5,6}.pt``)."""
+    groups: dict[str, list[str]] = {}
+    for path, model in sorted(published_models().items()):
+        if model.kind != "benchmark":
+            numbers = re.findall(r"\d+", path)
+            key = re.sub(r"\d+", "{}", path) if len(numbers) == 1 else path
+            groups.setdefault(key, []).extend(numbers if len(numbers) == 1 else [])
+    others = [
+        key.format(numbers[0] if len(numbers) == 1 else "{" + ",".join(numbers) + "}")
+        if numbers
+        else key
+        for key, numbers in groups.items()
+    ]
+    pattern = "benchmark/models/model_scenario_<N>[_blinking].pt"
+    return ", ".join([pattern, *others])
+
+
+def published_model(ds: Mapping) -> PublishedModel | None:
+    """The published model a dataset's resolved settings import (``model.source: published``);
+    None for a trained model or a path that is not a published model (a config error)."""
+    if ds["model"]["source"] != "published":
+        return None
+    return published_models().get(ds["model"]["published"])
+
+
+def dataset_fov_nm(ds: Mapping) -> float:
+    """Side (nm) of a dataset's FOVs: 2000 for a benchmark folder, else its simulation's."""
+    return FOV_NM if ds["source"] == "benchmark" else fov_size(ds["family"], ds["params"])
+
+
+def model_fov_nm(ds: Mapping) -> float:
+    """Training extent (nm) of a dataset's published model: the model's, or for a model trained
+    on unit-square FOVs (the multishape model) the dataset's own FOV side, the scale its FOVs
+    are normalised by."""
+    model = published_model(ds)
+    return model.fov_nm if model.fov_nm is not None else dataset_fov_nm(ds)
+
+
+def published_import(ds: Mapping) -> dict[str, Any]:
+    """What rule import_published converts a dataset's published model with: its path, the
+    dataset's ``model.published_file``, steps, radius and ``train.k_star``, the class names of
+    its class head and its training extent (:func:`model_fov_nm`)."""
+    model = published_model(ds)
+    return {
+        "path": model.path,
+        "published_file": ds["model"]["published_file"],
+        "steps": ds["model"]["steps"],
+        "radius": ds["model"]["radius"],
+        "k_star": ds["train"]["k_star"],
+        "class_names": list(model.classes),
+        "fov_nm": model_fov_nm(ds),
+    }
+
+
+def authors_dbscan(ds: Mapping, method: str) -> dict[str, Any] | None:
+    """Where the authors' DBSCAN parameters of a dataset's ``method`` ("MIRO": MIRO + DBSCAN,
+    "DBSCAN": plain DBSCAN) are (paper Supp. Tables 1-2); None where they published none.
+
+    MIRO + DBSCAN of a published model: its metadata entry (benchmark and single-shot models:
+    ``{"metadata": repository path, "folder": key, "params": "MIRO_DBSCAN_params"}``), or the
+    values of the authors' code (the multishape model: ``{"eps": nm, "min_samples": n,
+    "source": ...}``, eps normalised times :func:`model_fov_nm`). Otherwise, and for plain
+    DBSCAN, the entry of the dataset's benchmark folder in ``benchmark/metadata.json``.
+    """
+    model = published_model(ds)
+    if method == "MIRO" and model is not None:
+        if model.metadata is not None:
+            return {
+                "metadata": model.metadata,
+                "folder": model.folder,
+                "params": "MIRO_DBSCAN_params",
+            }
+        if model.dbscan_eps_normalized is None:
+            return None
+        fov, eps = model_fov_nm(ds), model.dbscan_eps_normalized
+        return {
+            "eps": eps * fov,
+            "min_samples": model.dbscan_min_samples,
+            "source": (
+                f"published ({PUBLISHED_REPO}@{PUBLISHED_COMMIT[:8]} {model.path}, the authors' "
+                f"code: eps {eps:g} normalised x {fov:g} nm FOV)"
+            ),
+        }
+    if ds["source"] != "benchmark":
+        return None
+    params = "MIRO_DBSCAN_params" if method == "MIRO" else "DBSCAN_params"
+    return {"metadata": METADATA_PATH, "folder": ds["folder"], "params": params}
+
+
+def dbscan_table_datasets(settings: Mapping) -> list[str]:
+    """Datasets of the DBSCAN-parameter table (Supp. Tables 1-2): those of Table 1, then those
+    of the single-shot table (Supp. Table 5)."""
+    table1 = [name for name, ds in settings["datasets"].items() if ds["table1"]]
+    return list(dict.fromkeys([*table1, *settings["ablations"]["single_shot"]]))
 
 
 # --------------------------------------------------------------------- cross-field checks
@@ -442,21 +574,20 @@ def _dataset_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
         here = ("datasets", name)
         if ds["source"] == "simulate":
             yield from _simulation_problems(key_path(*here), ds["family"], ds["params"])
-            if ds["model"]["source"] == "published":
-                yield (
-                    f"{_origin(config, name, 'model', 'source')}: 'published' on simulated "
-                    f"dataset {name!r}; only benchmark folders have published weights"
-                )
             if ds["dbscan"]["baseline"] == "published":
                 yield (
                     f"{_origin(config, name, 'dbscan', 'baseline')}: 'published' on simulated "
                     f"dataset {name!r}; only benchmark folders have published DBSCAN parameters"
                 )
-            if ds["dbscan"]["source"] == "published":
+        problems = list(_published_model_problems(config, name, ds))
+        yield from problems
+        if not problems and ds["dbscan"]["source"] == "published":
+            if authors_dbscan(ds, "MIRO") is None:
                 yield (
-                    f"{_origin(config, name, 'dbscan', 'source')}: 'published' on simulated "
-                    f"dataset {name!r}; only benchmark folders have the authors' MIRO + DBSCAN "
-                    f"parameters ({METADATA_PATH}); use 'optuna'"
+                    f"{_origin(config, name, 'dbscan', 'source')}: 'published' on dataset "
+                    f"{name!r}: the authors published MIRO + DBSCAN parameters for benchmark "
+                    f"folders ({METADATA_PATH}) and for their single-shot and multishape models "
+                    "only; use 'optuna'"
                 )
         n_fovs = len(_fov_numbers(ds))
         if ds["train_fovs"] is None and ds["n_train"] >= n_fovs:
@@ -469,6 +600,27 @@ def _dataset_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
                 level_steps(ds["train"]["k_star"], ds["model"]["steps"])
             except ValueError as err:
                 yield f"{_origin(config, name, 'train', 'k_star')}: {err} (dataset {name!r})"
+
+
+def _published_model_problems(config: Mapping, name: str, ds: Mapping) -> Iterator[str]:
+    """``model.published``: a published model's path, given with ``model.source: published``;
+    a simulated dataset must name one (benchmark folders default to their own)."""
+    source, path = ds["model"]["source"], ds["model"]["published"]
+    if source == "train" and path is not None:
+        yield (
+            f"{_origin(config, name, 'model', 'published')}: {path!r} is only used with "
+            f"model.source: published (dataset {name!r} trains its model)"
+        )
+    elif source == "published" and path is None:
+        yield (
+            f"{_origin(config, name, 'model', 'source')}: 'published' on simulated dataset "
+            f"{name!r} needs model.published, one of {published_choices()}"
+        )
+    elif source == "published" and path not in published_models():
+        yield (
+            f"{_origin(config, name, 'model', 'published')}: {path!r} is not a published model, "
+            f"one of {published_choices()}"
+        )
 
 
 def _simulation_problems(path: str, family: str, params: Mapping) -> Iterator[str]:
@@ -506,23 +658,28 @@ def _benchmark_problems(settings: Mapping) -> Iterator[str]:
 
 def published_needs(settings: Mapping) -> dict[str, list[str]]:
     """Repository path -> datasets needing it from the authors' files: the checkpoint of every
-    benchmark dataset with ``model.source: published`` and no ``model.published_file``, and
-    ``benchmark/metadata.json`` for every one with ``dbscan.source: published``."""
+    dataset with ``model.source: published`` and no ``model.published_file``, and the metadata
+    file of the authors' DBSCAN parameters (:func:`authors_dbscan`) of every dataset with
+    ``dbscan.source: published`` and of every dataset of the DBSCAN-parameter table."""
     needs: dict[str, list[str]] = {}
+    table = dbscan_table_datasets(settings)
     for name, ds in settings["datasets"].items():
-        if ds["source"] != "benchmark":
-            continue  # simulated datasets asking for published files are reported above
-        if ds["model"]["source"] == "published" and ds["model"]["published_file"] is None:
-            needs.setdefault(checkpoint_path(ds["folder"]), []).append(name)
+        model = published_model(ds)
+        if model is not None and ds["model"]["published_file"] is None:
+            needs.setdefault(model.path, []).append(name)
+        methods = ["MIRO", "DBSCAN"] if name in table else []
         if ds["dbscan"]["source"] == "published":
-            needs.setdefault(METADATA_PATH, []).append(name)
+            methods.append("MIRO")
+        specs = [authors_dbscan(ds, method) for method in methods]
+        for path in sorted({spec["metadata"] for spec in specs if spec and "metadata" in spec}):
+            needs.setdefault(path, []).append(name)
     return needs
 
 
 def _published_problems(settings: Mapping) -> Iterator[str]:
     """``published.local_dir``: a folder with the upstream layout holding every file the
-    datasets need (:func:`published_needs`), and a metadata file with each folder's
-    ``MIRO_DBSCAN_params``."""
+    datasets need (:func:`published_needs`), and metadata with the authors' MIRO + DBSCAN
+    parameters of each dataset with ``dbscan.source: published``."""
     local_dir = settings["published"]["local_dir"]
     if local_dir is None:
         return
@@ -536,12 +693,13 @@ def _published_problems(settings: Mapping) -> Iterator[str]:
                 f"published.local_dir: {local_dir} lacks {path} (dataset {names[0]!r}); it must "
                 "be a copy of DeepTrackAI/MIRO with the upstream layout (<local_dir>/<path>)"
             )
-        elif path == METADATA_PATH:
-            for name in names:
-                try:
-                    read_miro_dbscan(root / path, settings["datasets"][name]["folder"])
-                except PublishedError as err:
-                    yield f"published.local_dir: {err} (dataset {name!r})"
+    for name, ds in settings["datasets"].items():
+        spec = authors_dbscan(ds, "MIRO") if ds["dbscan"]["source"] == "published" else None
+        if spec is not None and "metadata" in spec and (root / spec["metadata"]).is_file():
+            try:
+                read_authors_dbscan(root / spec["metadata"], spec["folder"], spec["params"])
+            except PublishedError as err:
+                yield f"published.local_dir: {err} (dataset {name!r})"
 
 
 def figure_datasets(settings: Mapping) -> list[str]:
@@ -586,6 +744,8 @@ def _experiment_problems(settings: Mapping) -> Iterator[str]:
                     f"experiments.multiscale: dataset {name!r} needs table1: false and "
                     "settings.train.k_star (the first step that squeezes the rings)"
                 )
+            elif role == "shapes":
+                yield from _class_head_problems(name, datasets[name])
     adjacent = experiments["adjacent"]
     if adjacent:
         name = adjacent["dataset"]
@@ -598,6 +758,30 @@ def _experiment_problems(settings: Mapping) -> Iterator[str]:
             )
 
 
+def _class_head_problems(name: str, ds: Mapping) -> Iterator[str]:
+    """A shapes dataset with a published model: the model's class head must predict the
+    dataset's shapes, in the order of their class ids."""
+    from miro.studies.shapes import shape_names  # numpy and the metrics: schema-valid configs
+
+    model = published_model(ds)
+    if model is None:
+        return
+    try:
+        names = shape_names(ds["params"])
+    except ValueError:
+        return  # reported by the simulation check
+    if not model.classes:
+        yield (
+            f"experiments.shapes: dataset {name!r} uses the published model {model.path}, "
+            "which has no class head (the published multishape/models/checkpoint.pt has one)"
+        )
+    elif list(model.classes[1:]) != names:
+        yield (
+            f"experiments.shapes: dataset {name!r} simulates shapes {names}, but its published "
+            f"model {model.path} classifies {list(model.classes[1:])} (classes 1..C, in order)"
+        )
+
+
 def _ablation_problems(settings: Mapping) -> Iterator[str]:
     from miro.studies.magik import MagikConfig  # torch: only for schema-valid configs
 
@@ -607,10 +791,10 @@ def _ablation_problems(settings: Mapping) -> Iterator[str]:
         if name is not None and name not in datasets:
             yield f"ablations.{key}.dataset: {name!r} is not a configured dataset"
     for i, name in enumerate(ablations["single_shot"]):
-        if name not in datasets or not datasets[name]["augment"]["single_shot"]:
+        if name not in datasets or not _single_shot(datasets[name]):
             yield (
                 f"ablations.single_shot[{i}]: {name!r} must be a configured dataset with "
-                "augment.single_shot: true"
+                "augment.single_shot: true, or with a published single-shot model"
             )
     magik = ablations["magik"]
     for i, name in enumerate(magik["datasets"]):
@@ -620,6 +804,13 @@ def _ablation_problems(settings: Mapping) -> Iterator[str]:
         MagikConfig(**{k: v for k, v in magik.items() if k != "datasets"})
     except ValueError as err:
         yield str(err)
+
+
+def _single_shot(ds: Mapping) -> bool:
+    """A dataset's MIRO learned from one annotated cluster (Supp. Table 5): trained with
+    ``augment.single_shot``, or a published single-shot model."""
+    model = published_model(ds)
+    return model.kind == "single-shot" if model is not None else ds["augment"]["single_shot"]
 
 
 def _apply_problems(config: Mapping, settings: Mapping) -> Iterator[str]:

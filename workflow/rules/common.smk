@@ -9,8 +9,13 @@ read them with `miro.config.execution_settings`, and changing them re-runs nothi
 import re
 from pathlib import Path
 
-from miro.config import settings_slice
-from miro.data.published_files import METADATA_PATH as PUBLISHED_METADATA_PATH
+from miro.config import (
+    authors_dbscan,
+    dbscan_table_datasets,
+    published_import,
+    settings_slice,
+)
+from miro.data.published_files import load_manifest
 from miro.studies.ablations import STEPS_DATASET, steps_data_settings
 from miro.studies.runs import (
     MAIN,
@@ -77,14 +82,27 @@ TRAIN_KEYS = (
     "model.num_classes",
     "train",
 )
-PUBLISHED_KEYS = ("folder", "model.published_file", "model.steps", "model.radius")
 TUNING_KEYS = tuple(
     f"dbscan.{k}"
     for k in ("tuning_fovs", "objective", "n_trials", "eps_nm", "min_samples")
 )
 
 
-PUBLISHED_METADATA = f"{RESULTS}/published/{PUBLISHED_METADATA_PATH}"
+# the authors' files, as results/published/<path in their repository>
+PUBLISHED_DIR = f"{RESULTS}/published"
+PUBLISHED_MANIFEST = load_manifest(RESOURCES / "published_checkpoints.tsv")
+# the authors' files other than checkpoints (metadata, single-shot training clusters)
+PUBLISHED_METADATA_PATHS = [
+    path for path in PUBLISHED_MANIFEST["path"] if not path.endswith(".pt")
+]
+
+
+def published_file(spec):
+    """Where the workflow keeps the authors' metadata file of an `authors_dbscan` spec; None
+    for parameters that need none."""
+    return (
+        f"{PUBLISHED_DIR}/{spec['metadata']}" if spec and "metadata" in spec else None
+    )
 
 
 def published_miro_dbscan(wildcards):
@@ -100,14 +118,16 @@ def published_miro_dbscan(wildcards):
 
 def dbscan_params(wildcards):
     """DBSCAN parameters' definition for one run and method: the published baseline, the
-    authors' MIRO + DBSCAN parameters (their benchmark folder's entry of a pinned file), or the
-    Optuna study (its search settings, seed and the ground truth it scores against)."""
+    authors' MIRO + DBSCAN parameters (miro.config.authors_dbscan: an entry of a pinned
+    metadata file, or the values of their code), or the Optuna study (its search settings,
+    seed and the ground truth it scores against)."""
     settings = ds_settings(wildcards)
     if wildcards.method == "DBSCAN" and settings["dbscan"]["baseline"] == "published":
         if wildcards.run == MAIN:
             return settings_slice(settings, ["dbscan.baseline", "published_dbscan"])
     if published_miro_dbscan(wildcards):
-        return settings_slice(settings, ["dbscan.source", "folder"])
+        authors = authors_dbscan(settings, "MIRO")
+        return settings_slice(settings, ["dbscan.source"]) | {"authors": authors}
     study = settings_slice(settings, TUNING_KEYS)
     return study | {"seed": SETTINGS["seed"], "truth": run_of(wildcards).truth}
 
@@ -154,9 +174,12 @@ def run_file(name):
 
 
 def dbscan_metadata(wildcards):
-    """The authors' benchmark/metadata.json when the run's MIRO + DBSCAN takes their
-    parameters, else nothing."""
-    return [PUBLISHED_METADATA] if published_miro_dbscan(wildcards) else []
+    """The authors' metadata file when the run's MIRO + DBSCAN takes their parameters from one
+    (benchmark/metadata.json, single-shot/metadata.json), else nothing."""
+    if not published_miro_dbscan(wildcards):
+        return []
+    path = published_file(authors_dbscan(ds_settings(wildcards), "MIRO"))
+    return [path] if path else []
 
 
 def clustering_coords(wildcards):
@@ -164,6 +187,12 @@ def clustering_coords(wildcards):
     if wildcards.method == "MIRO":
         return [run_path(wildcards.ds, wildcards.run, "squeezed.csv.gz")]
     return []
+
+
+def tuning_coords(wildcards):
+    """The coordinates DBSCAN is tuned on: those it clusters, or none when the authors'
+    parameters are taken as they are."""
+    return [] if published_miro_dbscan(wildcards) else clustering_coords(wildcards)
 
 
 def run_labels(wildcards):
@@ -174,10 +203,23 @@ def run_labels(wildcards):
     ]
 
 
+# the DBSCAN-parameter table (Supp. Tables 1-2): every method of its datasets' own MIRO runs
+DBSCAN_TABLE = [
+    {"dataset": ds, "method": m, "authors": authors_dbscan(DATA_SETTINGS[ds], m)}
+    for ds in dbscan_table_datasets(SETTINGS)
+    for m in METHODS
+]
+DBSCAN_TABLE_METADATA = sorted(
+    {e["authors"]["metadata"] for e in DBSCAN_TABLE if published_file(e["authors"])}
+)
+
+
 def final_outputs():
-    """Table 1 flow outputs, over the datasets with ``table1: true``."""
+    """Table 1 flow outputs, over the datasets with ``table1: true``, and the DBSCAN-parameter
+    table (its datasets and those of the single-shot table)."""
+    dbscan = expand(f"{RESULTS}/tables/dbscan_params.{{ext}}", ext=["csv", "md"])
     if not TABLE1_DATASETS:
-        return []
+        return dbscan if DBSCAN_TABLE else []
     tables = expand(
         f"{RESULTS}/tables/{{name}}",
         name=[
@@ -192,7 +234,7 @@ def final_outputs():
     figures = expand(
         f"{RESULTS}/figures/fig2_{{ds}}.{{ext}}", ds=TABLE1_DATASETS, ext=["png", "pdf"]
     )
-    return tables + figures
+    return tables + dbscan + figures
 
 
 # --- training: a loss curve per trained model and the training table (report.smk)

@@ -6,7 +6,7 @@ rule optimise_dbscan:
     input:
         fovs=f"{RESULTS}/{{ds}}/data/fovs",
         split=f"{RESULTS}/{{ds}}/split.json",
-        coords=clustering_coords,
+        coords=tuning_coords,
         metadata=dbscan_metadata,
     output:
         params=f"{RESULTS}/{{ds}}/{{run}}/dbscan/{{method}}.json",

@@ -1,5 +1,6 @@
-"""Model: train a run's network (GPU when present) or import published weights, then squeeze
-the FOVs with a run's model at its step."""
+"""Model: train a run's network (GPU when present) or import published weights (and the
+authors' other files: metadata, single-shot training clusters), then squeeze the FOVs with a
+run's model at its step."""
 
 
 rule train:
@@ -59,7 +60,7 @@ rule import_published:
     conda:
         "../../envs/miro.yaml"
     params:
-        settings=sliced(*PUBLISHED_KEYS),
+        settings=lambda wildcards: published_import(ds_settings(wildcards)),
         manifest=RESOURCES / "published_checkpoints.tsv",
     script:
         "../scripts/import_published.py"
@@ -67,13 +68,14 @@ rule import_published:
 
 rule import_published_metadata:
     output:
-        PUBLISHED_METADATA,
+        f"{PUBLISHED_DIR}/{{path}}",
     log:
-        f"{RESULTS}/logs/import_published/metadata.log",
+        f"{RESULTS}/logs/import_published/{{path}}.log",
+    wildcard_constraints:
+        path="|".join(re.escape(path) for path in PUBLISHED_METADATA_PATHS),
     conda:
         "../../envs/miro.yaml"
     params:
-        path=PUBLISHED_METADATA_PATH,
         manifest=RESOURCES / "published_checkpoints.tsv",
     script:
         "../scripts/import_published_metadata.py"

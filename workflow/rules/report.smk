@@ -39,6 +39,36 @@ rule tables:
         "../scripts/tables.py"
 
 
+rule dbscan_table:
+    input:
+        params=[
+            run_path(e["dataset"], MAIN, f"dbscan/{e['method']}.json")
+            for e in DBSCAN_TABLE
+        ],
+        trials=[
+            run_path(e["dataset"], MAIN, f"dbscan/{e['method']}_trials.csv")
+            for e in DBSCAN_TABLE
+        ],
+        metadata=[f"{PUBLISHED_DIR}/{path}" for path in DBSCAN_TABLE_METADATA],
+    output:
+        csv=report(
+            f"{RESULTS}/tables/dbscan_params.csv",
+            caption="../report/dbscan_params.rst",
+            category="Tables",
+        ),
+        md=f"{RESULTS}/tables/dbscan_params.md",
+    log:
+        f"{RESULTS}/logs/dbscan_table.log",
+    conda:
+        "../../envs/miro.yaml"
+    params:
+        entries=DBSCAN_TABLE,
+        metadata=DBSCAN_TABLE_METADATA,
+        preset=SETTINGS["preset"],
+    script:
+        "../scripts/dbscan_table.py"
+
+
 rule single_shot_table:
     input:
         [run_path(ds, MAIN, "metrics.csv") for ds in SINGLE_SHOT_DATASETS],

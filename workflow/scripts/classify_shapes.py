@@ -8,7 +8,7 @@ from miro.data.fovs import load_fovs, read_per_fov, write_per_fov
 from miro.data.split import read_split
 from miro.files import write_csv_atomic
 from miro.runlog import script_logging
-from miro.studies.shapes import classify_fovs, confusion_table, macro_f1
+from miro.studies.shapes import check_class_head, classify_fovs, confusion_table, macro_f1
 
 DEVICE = execution_settings(snakemake.config)["device"]
 
@@ -16,11 +16,7 @@ with script_logging(snakemake.log[0]) as log:
     names = snakemake.params.names
     checkpoint = load_checkpoint(snakemake.input.model)
     model = checkpoint.model
-    if model.num_classes != len(names) + 1:
-        raise ValueError(
-            f"{snakemake.input.model}: class head with {model.num_classes} outputs, expected "
-            f"{len(names) + 1} (non-clustered + {names}); train with model.num_classes null"
-        )
+    check_class_head(snakemake.input.model, model.num_classes, checkpoint.class_names, names)
     fovs = load_fovs(snakemake.input.fovs, read_split(snakemake.input.split)["test"])
     coords = [frame[["x", "y"]].to_numpy() for frame in fovs.values()]
     results = squeeze_many(model, coords, checkpoint.radius, device=DEVICE)

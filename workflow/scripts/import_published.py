@@ -1,4 +1,5 @@
-"""Rule import_published: the authors' trained MIRO for a benchmark folder, as a checkpoint."""
+"""Rule import_published: one of the authors' trained MIRO models (a benchmark folder's, the
+multishape, multiscale or a single-shot model; docs/published.md), as a checkpoint."""
 
 import tempfile
 from pathlib import Path
@@ -6,7 +7,6 @@ from pathlib import Path
 from miro.applications.published import (
     PUBLISHED_COMMIT,
     PUBLISHED_REPO,
-    checkpoint_path,
     convert_published,
     fetch_published,
     load_manifest,
@@ -15,10 +15,9 @@ from miro.config import execution_settings
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
-    settings = snakemake.params.settings
-    model = settings["model"]
+    settings = snakemake.params.settings  # miro.config.published_import
     published = execution_settings(snakemake.config)["published"]
-    path = checkpoint_path(settings["folder"])
+    path = settings["path"]
     output = Path(snakemake.output[0])
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".published-", dir=output.parent) as tmp:
@@ -26,7 +25,7 @@ with script_logging(snakemake.log[0]) as log:
             path,
             Path(tmp) / Path(path).name,
             manifest=load_manifest(snakemake.params.manifest),
-            local_file=model["published_file"],
+            local_file=settings["published_file"],
             local_dir=published["local_dir"],
             base_url=published["base_url"],
             retries=published["retries"],
@@ -35,8 +34,19 @@ with script_logging(snakemake.log[0]) as log:
         convert_published(
             raw,
             output,
-            steps=model["steps"],
-            radius=model["radius"],
+            steps=settings["steps"],
+            radius=settings["radius"],
+            fov_nm=settings["fov_nm"],
+            k_star=settings["k_star"],
+            class_names=settings["class_names"],
             source_info={"repo": PUBLISHED_REPO, "commit": PUBLISHED_COMMIT, "path": path},
         )
-    log.info("converted to %s (steps %d, radius %g)", output, model["steps"], model["radius"])
+    log.info(
+        "converted to %s (steps %d, radius %g, k_star %s, classes %s, FOV %g nm)",
+        output,
+        settings["steps"],
+        settings["radius"],
+        settings["k_star"],
+        settings["class_names"] or "none",
+        settings["fov_nm"],
+    )

@@ -1,5 +1,6 @@
-"""Rule import_published_metadata: the authors' benchmark/metadata.json (their per-folder
-settings and MIRO + DBSCAN parameters), pinned and verified against the manifest."""
+"""Rule import_published_metadata: one of the authors' files other than checkpoints (their
+benchmark/metadata.json or single-shot/metadata.json: per-folder settings and DBSCAN
+parameters; the single-shot training clusters), pinned and verified against the manifest."""
 
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
     published = execution_settings(snakemake.config)["published"]
-    path, output = snakemake.params.path, Path(snakemake.output[0])
+    path, output = snakemake.wildcards.path, Path(snakemake.output[0])
     output.parent.mkdir(parents=True, exist_ok=True)
     fetch_published(
         path,

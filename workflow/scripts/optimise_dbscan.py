@@ -6,12 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from miro.data.fovs import ground_truth, load_fovs, read_per_fov
-from miro.data.published_files import (
-    METADATA_PATH,
-    PUBLISHED_COMMIT,
-    PUBLISHED_REPO,
-    read_miro_dbscan,
-)
+from miro.data.published_files import authors_params
 from miro.data.split import read_split
 from miro.evaluation.tuning import TRIAL_COLUMNS, optimise_with_settings
 from miro.files import write_csv_atomic, write_text_atomic
@@ -24,11 +19,7 @@ with script_logging(snakemake.log[0]) as log:
         best = dict(settings["published_dbscan"], source="published (benchmark_settings.csv)")
         trials = pd.DataFrame(columns=TRIAL_COLUMNS)
     elif method == "MIRO" and dbscan.get("source") == "published":
-        best = read_miro_dbscan(snakemake.input.metadata[0], settings["folder"])
-        best["source"] = (
-            f"published ({PUBLISHED_REPO}@{PUBLISHED_COMMIT[:8]} {METADATA_PATH}, "
-            "MIRO_DBSCAN_params)"
-        )
+        best = authors_params(settings["authors"], next(iter(snakemake.input.metadata), None))
         trials = pd.DataFrame(columns=TRIAL_COLUMNS)
     else:
         fov_ids = read_split(snakemake.input.split)[dbscan["tuning_fovs"]]

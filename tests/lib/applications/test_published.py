@@ -22,11 +22,16 @@ from miro.applications.published import (
     load_manifest,
     load_published,
 )
-from miro.core.checkpoint import load_checkpoint
+from miro.config import published_models
+from miro.core.checkpoint import load_checkpoint, parameter_count
 from miro.core.graph import fov_graph
+from miro.core.squeeze import squeeze
 from miro.data.benchmark import FOLDERS, ChecksumError
+from miro.data.simulate import simulate_fov
 
 PATH = "benchmark/models/model_scenario_8.pt"
+MULTISHAPE = "multishape/models/checkpoint.pt"
+PARAMETERS = 528_386  # the published width-256 network without class head
 NODE_ENC = "model.encoder.0.blocks.0.layer"
 EDGE_ENC = "model.encoder.1.blocks.0.layer"
 NODE_COMB = "model.backbone.layer.0.0.blocks.0.layer"
@@ -36,8 +41,11 @@ UPDATE = "model.backbone.layer.1.blocks.0.update.blocks.0.layer"
 HEAD = "model.backbone.head.blocks.0.layer"
 
 
-def published_weights(width: int, seed: int = 0) -> OrderedDict[str, torch.Tensor]:
-    """Random weights with the published key names, order and (out, in) shapes."""
+def published_weights(
+    width: int, seed: int = 0, num_classes: int = 0
+) -> OrderedDict[str, torch.Tensor]:
+    """Random weights with the published key names, order and (out, in) shapes; the head has
+    2 displacement outputs and ``num_classes`` class logits."""
     sizes = [  # (layer, out, in), docs/reference.md#model
         (NODE_ENC, width, 5),
         (EDGE_ENC, width, 3),
@@ -45,7 +53,7 @@ def published_weights(width: int, seed: int = 0) -> OrderedDict[str, torch.Tenso
         (EDGE_COMB, width, 2 * width),
         (MESSAGE, width, 3 * width),
         (UPDATE, width, width),
-        (HEAD, 2, width),
+        (HEAD, 2 + num_classes, width),
     ]
     gen = torch.Generator().manual_seed(seed)
     weights = OrderedDict()
@@ -58,7 +66,8 @@ def published_weights(width: int, seed: int = 0) -> OrderedDict[str, torch.Tenso
 
 def published_forward(p, x, edge_index, edge_attr, steps: int) -> torch.Tensor:
     """The published MIRO block written out with the published key names
-    (docs/reference.md#published-weights)."""
+    (docs/reference.md#published-weights): the head's outputs (steps, N, 2 + C) at every step,
+    the displacement then the class logits."""
 
     def linear(layer, inputs):
         return inputs @ p[f"{layer}.weight"].T + p[f"{layer}.bias"]
@@ -142,8 +151,9 @@ def test_imported_model_equals_published_forward(tmp_path, benchmark_dir):
     checkpoint = load_checkpoint(tmp_path / "published.pt")
     model = checkpoint.model
 
-    assert checkpoint.train == {"source": "published", **info, "sha256": manifest["sha256"][0]}
-    assert checkpoint.radius == 0.2
+    expected = {"source": "published", **info, "sha256": manifest["sha256"][0]}
+    assert checkpoint.train == expected | {"k_star": None, "class_names": []}
+    assert checkpoint.radius == 0.2 and checkpoint.fov_nm is None and checkpoint.k_star is None
     assert (model.width, model.steps, model.num_classes) == (256, 12, 0)
     assert sum(p.numel() for p in model.parameters()) == 528_386
     with torch.no_grad():
@@ -223,6 +233,11 @@ def _nan(w):
     w[f"{UPDATE}.bias"][3] = float("nan")
 
 
+def _classes(w):
+    w[f"{HEAD}.weight"] = torch.zeros(6, 16)  # a class head, claimed as a benchmark model
+    w[f"{HEAD}.bias"] = torch.zeros(6)
+
+
 def _integer(w):
     w[f"{EDGE_ENC}.weight"] = w[f"{EDGE_ENC}.weight"].to(torch.int32)
 
@@ -231,7 +246,8 @@ def _integer(w):
     ("edit", "message"),
     [
         (_drop, rf"missing \['{HEAD}.bias'\]"),
-        (_add, r"not supported yet.*unexpected keys \['model.backbone.classifier"),
+        (_add, r"not the key layout.*unexpected keys \['model.backbone.classifier"),
+        (_classes, r"the head has 6 outputs \(2 displacement \+ 4 class logits\); expected 2"),
         (_reshape, rf"{MESSAGE}.weight has shape \(16, 47\), expected \(16, 48\)"),
         (_nan, rf"{UPDATE}.bias has non-finite values"),
         (_integer, rf"{EDGE_ENC}.weight must be a float tensor"),
@@ -252,3 +268,99 @@ def test_unreadable_file_names_the_file(tmp_path):
     path.write_bytes(b"not a torch file")
     with pytest.raises(ValueError, match=r"garbage\.pt: not a readable published checkpoint"):
         load_published(path, steps=2)
+
+
+# ------------------------------------------ the real files (MIRO_WEIGHTS_DIR, upstream layout)
+def test_every_published_file_of_the_local_copy_imports(tmp_path, weights_dir, repo_root):
+    manifest = load_manifest(repo_root / "resources" / "published_checkpoints.tsv")
+    models = published_models()
+    assert set(models) == {p for p in manifest["path"] if p.endswith(".pt")}
+    files = sorted(p.relative_to(weights_dir).as_posix() for p in weights_dir.rglob("*.pt"))
+    assert MULTISHAPE in files and len(files) == 10  # 6 benchmark models + 4 others
+    for path in files:
+        model = models[path]
+        raw = fetch_published(path, tmp_path / "raw.pt", manifest=manifest, local_dir=weights_dir)
+        out = tmp_path / "published.pt"
+        convert_published(
+            raw,
+            out,
+            steps=model.steps,
+            radius=model.radius,
+            fov_nm=model.fov_nm or 6400.0,
+            k_star=model.k_star,
+            class_names=model.classes,
+            source_info={"path": path},
+        )
+        checkpoint = load_checkpoint(out)
+        assert checkpoint.model.steps == model.steps and checkpoint.radius == model.radius
+        assert checkpoint.k_star == model.k_star and checkpoint.num_classes == len(model.classes)
+        assert parameter_count(checkpoint.model) == PARAMETERS + 257 * len(model.classes)
+        assert checkpoint.train["sha256"] == manifest.set_index("path").loc[path, "sha256"]
+    assert models["multiscale/models/checkpoint.pt"].k_star == 10
+    assert models[MULTISHAPE].classes == ("non-clustered", "spot", "ellipse")
+
+
+def test_multishape_head_splits_into_displacement_and_class_logits(tmp_path, weights_dir):
+    raw = torch.load(weights_dir / MULTISHAPE, map_location="cpu", weights_only=True)
+    assert tuple(raw[f"{HEAD}.weight"].shape) == (5, 256)
+    names = ["non-clustered", "spot", "ellipse"]
+    out = tmp_path / "multishape.pt"
+    convert_published(
+        weights_dir / MULTISHAPE,
+        out,
+        steps=20,
+        radius=0.2,
+        fov_nm=6400.0,
+        class_names=names,
+        source_info={"path": MULTISHAPE},
+    )
+    checkpoint = load_checkpoint(out)
+    assert checkpoint.class_names == names and checkpoint.fov_nm == 6400.0
+    coords = simulate_fov("multishape", 0, n_clusters=(5, 8))[["x", "y"]].to_numpy()
+    graph = fov_graph(coords, 0.2)[0]
+    with torch.no_grad():
+        ours = checkpoint.model(graph.x, graph.edge_index, graph.edge_attr)
+        reference = published_forward(raw, graph.x, graph.edge_index, graph.edge_attr, 20)
+    assert reference.shape == (20, graph.num_nodes, 5) and ours.logits.shape[-1] == 3
+    torch.testing.assert_close(ours.displacements, reference[..., :2], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(ours.logits, reference[..., 2:], rtol=1e-4, atol=1e-4)
+    probs = squeeze(checkpoint.model, coords, 0.2, device="cpu").class_probs
+    assert probs.shape == (len(coords), 3)
+    predicted = probs.argmax(axis=1)
+    assert set(predicted.tolist()) <= {0, 1, 2} and len(set(predicted.tolist())) > 1
+
+
+@pytest.mark.parametrize(
+    ("path", "classes", "message"),
+    [  # the file's head against the layout the model is imported as
+        (
+            MULTISHAPE,
+            (),
+            r"the head has 5 outputs \(2 displacement \+ 3 class logits\); expected 2",
+        ),
+        (PATH, ("a", "b", "c"), r"the head has 2 outputs .*; expected 5 \(2 displacement \+ 3"),
+    ],
+)
+def test_a_head_of_another_layout_names_the_file(tmp_path, weights_dir, path, classes, message):
+    src = weights_dir / path
+    with pytest.raises(ValueError, match=message) as err:
+        convert_published(
+            src, tmp_path / "out.pt", steps=2, radius=0.2, class_names=classes, source_info={}
+        )
+    assert str(src) in str(err.value) and not (tmp_path / "out.pt").exists()
+
+
+def test_missing_or_altered_real_files_name_the_file(tmp_path, weights_dir, repo_root):
+    manifest = load_manifest(repo_root / "resources" / "published_checkpoints.tsv")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(PublishedError, match=rf"{empty / MULTISHAPE} \(published.local_dir"):
+        fetch_published(MULTISHAPE, tmp_path / "x.pt", manifest=manifest, local_dir=empty)
+    altered = bytearray((weights_dir / MULTISHAPE).read_bytes())
+    altered[-100] ^= 0x01
+    (tmp_path / "altered.pt").write_bytes(bytes(altered))
+    with pytest.raises(ChecksumError, match=r"altered\.pt"):
+        fetch_published(
+            MULTISHAPE, tmp_path / "x.pt", manifest=manifest, local_file=tmp_path / "altered.pt"
+        )
+    assert not (tmp_path / "x.pt").exists()

@@ -6,6 +6,7 @@ import pytest
 
 from miro.data.simulate import (
     SIMULATORS,
+    fov_size,
     place_centres,
     simulate_dataset,
     simulate_fov,
@@ -367,3 +368,13 @@ def test_scenario8_matches_real_within_15_percent(benchmark_dir, folder):
         return np.array([np.mean([len(d) for d in fovs]), sizes.mean(), np.median(nn)])
 
     assert np.all(np.abs(summary(sim) / summary(real) - 1) < 0.15)
+
+
+@pytest.mark.parametrize("family", sorted(SIMULATORS))
+def test_fov_size_is_the_side_of_the_simulated_fovs(family):
+    side = fov_size(family, SMALL[family])
+    xy = simulate_fov(family, 1, **SMALL[family])[["x", "y"]].to_numpy()
+    assert xy.min() >= 0 and xy.max() <= side and xy.max() > 0.9 * side
+    assert fov_size(family, {"fov_size": 1234}) == 1234.0
+    with pytest.raises(ValueError, match="unknown simulation family 'nope'"):
+        fov_size("nope", {})

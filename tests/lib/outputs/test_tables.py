@@ -11,6 +11,7 @@ import pytest
 from miro.evaluation.metrics import DEGENERATE, distinct_fovs
 from miro.evaluation.stats import paired_tests
 from miro.outputs.tables import (
+    DBSCAN_TABLE_COLUMNS,
     METHODS,
     PUBLISHED_CONVENTION,
     SINGLE_SHOT_TITLE,
@@ -18,12 +19,15 @@ from miro.outputs.tables import (
     TABLE1_COLUMNS,
     TABLE1_METRICS,
     TABLE1_TITLE,
+    dbscan_row,
+    dbscan_table,
     flag_notes,
     format_pm,
     md_escape,
     read_paper_table1,
     scorecard,
     table1,
+    write_dbscan_table,
     write_scorecard,
     write_stats,
     write_table1,
@@ -296,3 +300,32 @@ def test_write_stats_takes_paired_tests_output(long_df, tmp_path):
     md = (tmp_path / "st.md").read_text()
     assert md.count("\n| ") == len(stats) + 1
     assert f"{stats.loc[0, 'p']:.1e}" in md
+
+
+# ---------------------------------------------------------------- DBSCAN parameters (Supp. T1-2)
+def test_dbscan_table_sets_ours_next_to_the_authors(tmp_path):
+    trials = pd.DataFrame({"number": [0, 1, 2], "state": ["COMPLETE", "COMPLETE", "FAIL"]})
+    published = pd.DataFrame(columns=["number", "value", "eps", "min_samples", "state"])
+    authors = {"eps": 40.62, "min_samples": 4, "source": "published (metadata.json)"}
+    rows = [
+        dbscan_row(
+            "GT8", "DBSCAN", {"eps": 50, "min_samples": 4, "source": "bench"}, published, None
+        ),
+        dbscan_row(
+            "GT8", "MIRO", {"eps": 37.123, "min_samples": 5, "source": "optuna"}, trials, authors
+        ),
+    ]
+    table = dbscan_table(rows)
+    assert list(table.columns) == list(DBSCAN_TABLE_COLUMNS)
+    assert table["n_trials"].tolist() == [0, 2]  # completed trials only
+    assert table["authors_min_samples"].isna().tolist() == [True, False]
+    csv, md = tmp_path / "dbscan.csv", tmp_path / "dbscan.md"
+    write_dbscan_table(table, csv, md, preset="published")
+    back = pd.read_csv(csv)
+    assert back["eps_nm"].tolist() == [50.0, 37.123] and back["authors_eps_nm"].iloc[1] == 40.62
+    text = md.read_text()
+    assert "Supplementary Tables 1-2" in text and "preset: published" in text
+    assert "| GT8 | MIRO + DBSCAN | 37.12 | 5 | optuna | 2 | 40.62 | 4 |" in text
+    assert "| GT8 | DBSCAN | 50.00 | 4 | bench | – | – | – | – |" in text
+    with pytest.raises(ValueError, match=r"GT8 MIRO: DBSCAN parameters lack \['source'\]"):
+        dbscan_row("GT8", "MIRO", {"eps": 1, "min_samples": 2}, trials, None)

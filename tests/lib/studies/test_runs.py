@@ -104,3 +104,16 @@ def test_trained_runs_list_each_trained_model_once_without_published_weights():
         *((STEPS_DATASET, name) for name in steps),
     ]
     assert trained_runs(runs, data, ["S8"]) == [("S8", MAIN)]
+
+
+def test_the_published_multiscale_model_squeezes_spots_at_step_9():
+    npc = {"source": "simulate", "family": "npc", "n_fovs": 4, "table1": False}
+    model = {"source": "published", "published": "multiscale/models/checkpoint.pt"}
+    config = {
+        "datasets": {"NPC": {**npc, "settings": {"model": model}}},
+        "experiments": {"multiscale": ["NPC"]},
+    }
+    runs = runs_of(config)["NPC"]  # k* 10 of 20 steps, from resources/published_models.tsv
+    assert (runs["spots"].step, runs["rings"].step) == (9, 19)
+    assert runs["spots"].model_of == runs["rings"].model_of == MAIN
+    assert (runs["spots"].truth, runs["rings"].truth) == ("index", "index_coarse")

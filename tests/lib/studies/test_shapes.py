@@ -10,6 +10,7 @@ from sklearn.metrics import confusion_matrix, f1_score
 from miro.data.simulate import SHAPES, simulate_fov
 from miro.studies.shapes import (
     PAIR_COLUMNS,
+    check_class_head,
     classify_fovs,
     confusion_table,
     localization_classes,
@@ -104,3 +105,12 @@ def test_classify_fovs_uses_the_mode_and_needs_a_class_column(fov):
     assert (pairs["true_class"] == pairs["pred_class"]).all()
     with pytest.raises(ValueError, match="'class' column"):
         classify_fovs({1: fov.drop(columns="class")}, {1: truth}, {1: one_hot(noisy, 2)})
+
+
+def test_class_head_must_predict_the_datasets_shapes():
+    check_class_head("model.pt", 3, None, NAMES)  # a trained head: outputs only
+    check_class_head("published.pt", 3, ["non-clustered", "spot", "ellipse"], NAMES)
+    with pytest.raises(ValueError, match=r"model\.pt: class head with 0 outputs, expected 3"):
+        check_class_head("model.pt", 0, None, NAMES)
+    with pytest.raises(ValueError, match=r"published\.pt: the class head predicts \['ellipse'"):
+        check_class_head("published.pt", 3, ["non-clustered", "ellipse", "spot"], NAMES)

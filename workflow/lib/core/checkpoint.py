@@ -58,6 +58,12 @@ class Checkpoint:
         return self.model.num_classes
 
     @property
+    def class_names(self) -> list[str] | None:
+        """Names of the class logits, class 0 first, when recorded (imported published models,
+        `miro.applications.published`); None otherwise."""
+        return self.train.get("class_names") or None
+
+    @property
     def train_seconds(self) -> float:
         return float(sum(epoch["seconds"] for epoch in self.history))
 

@@ -32,6 +32,7 @@ UPSTREAM_RAW = f"https://raw.githubusercontent.com/{UPSTREAM_REPO}/{UPSTREAM_COM
 FOLDERS = tuple(
     f"{kind} - Scenario {n}" for kind in ("Ground Truth", "Multiple Blinking") for n in range(2, 11)
 )
+FOV_NM = 2000.0  # every FOV is 2000 x 2000 nm^2
 _CHUNK = 1 << 16
 log = logging.getLogger(__name__)
 

@@ -683,6 +683,15 @@ def simulate_fov(
     return simulator(np.random.default_rng(rng_or_seed), **params)
 
 
+def fov_size(family: str, params: Mapping) -> float:
+    """Side (nm) of the square FOVs that ``family`` simulates with ``params``: their
+    ``fov_size``, else the simulator's default."""
+    if family not in SIMULATORS:
+        raise ValueError(f"unknown simulation family {family!r}; choose from {list(SIMULATORS)}")
+    default = inspect.signature(SIMULATORS[family]).parameters["fov_size"].default
+    return float(params.get("fov_size", default))
+
+
 def simulate_dataset(family: str, n_fovs: int, seed: int, **params) -> list[pd.DataFrame]:
     """``n_fovs`` independent FOVs; FOV i is seeded by ``(seed, i)``, so it does not depend on
     ``n_fovs``."""

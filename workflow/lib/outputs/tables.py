@@ -424,3 +424,82 @@ def write_stats(
     )
     body = title + markdown_table(header, rows)
     write_text_atomic(md_path, body + "".join(f"\n{md_escape(note)}\n" for note in notes))
+
+
+# ------------------------------------------------------ DBSCAN parameters (Supp. Tables 1-2)
+DBSCAN_TABLE_COLUMNS = (
+    *("dataset", "method", "eps_nm", "min_samples", "source", "n_trials"),
+    *("authors_eps_nm", "authors_min_samples", "authors_source"),
+)
+DBSCAN_TABLE_TITLE = (
+    "Supplementary Tables 1-2. DBSCAN parameters of every dataset and method: ours (published, "
+    "the authors', or our Optuna study) next to the authors' published values"
+)
+
+
+def dbscan_row(
+    dataset: str,
+    method: str,
+    params: Mapping,
+    trials: pd.DataFrame,
+    authors: Mapping | None,
+) -> dict:
+    """One row of the DBSCAN-parameter table: the ``params`` a run used (its
+    ``dbscan/<method>.json``: eps in nm, min_samples, source), the completed trials of its
+    Optuna study (``trials``, its ``_trials.csv``; 0 for published parameters) and the authors'
+    values (``authors``: eps nm, min_samples, source, or None where they published none)."""
+    missing = sorted({"eps", "min_samples", "source"} - set(params))
+    if missing:
+        raise ValueError(f"{dataset} {method}: DBSCAN parameters lack {missing}: {dict(params)}")
+    _require_columns(trials, ["state"], f"{dataset} {method} Optuna trials")
+    authors = authors or {}
+    return {
+        "dataset": dataset,
+        "method": method,
+        "eps_nm": float(params["eps"]),
+        "min_samples": int(params["min_samples"]),
+        "source": params["source"],
+        "n_trials": int((trials["state"] == "COMPLETE").sum()),
+        "authors_eps_nm": authors.get("eps"),
+        "authors_min_samples": authors.get("min_samples"),
+        "authors_source": authors.get("source"),
+    }
+
+
+def dbscan_table(rows: Sequence[Mapping]) -> pd.DataFrame:
+    """The DBSCAN-parameter table (paper Supp. Tables 1-2) from :func:`dbscan_row` rows, in
+    their order; the authors' min_samples stays empty where they published none."""
+    table = pd.DataFrame(list(rows), columns=list(DBSCAN_TABLE_COLUMNS))
+    table["authors_eps_nm"] = table["authors_eps_nm"].astype(float)
+    return table.astype({"authors_min_samples": "Int64"})
+
+
+def write_dbscan_table(
+    table: pd.DataFrame,
+    csv_path: str | os.PathLike,
+    md_path: str | os.PathLike,
+    preset: str = "unspecified",
+) -> None:
+    """Write :func:`dbscan_table` as CSV and as Markdown (eps to 0.01 nm, "–" where the authors
+    published no value)."""
+    _require_columns(table, DBSCAN_TABLE_COLUMNS, "DBSCAN-parameter table")
+    write_csv_atomic(table, csv_path)
+    header = ["Dataset", "Method", "eps (nm)", "min_samples", "Source", "Optuna trials"]
+    header += ["Authors' eps (nm)", "Authors' min_samples", "Authors' source"]
+    rows = [
+        [
+            rec["dataset"],
+            "MIRO + DBSCAN" if rec["method"] == "MIRO" else rec["method"],
+            f"{rec['eps_nm']:.2f}",
+            str(rec["min_samples"]),
+            rec["source"],
+            str(rec["n_trials"]) if rec["n_trials"] else "–",
+            "–" if pd.isna(rec["authors_eps_nm"]) else f"{rec['authors_eps_nm']:.2f}",
+            "–" if pd.isna(rec["authors_min_samples"]) else str(rec["authors_min_samples"]),
+            "–" if pd.isna(rec["authors_source"]) else rec["authors_source"],
+        ]
+        for rec in table.to_dict("records")
+    ]
+    write_text_atomic(
+        md_path, f"**{_caption(preset, DBSCAN_TABLE_TITLE)}**\n\n" + markdown_table(header, rows)
+    )

@@ -451,9 +451,9 @@ def write_variant_table(
 def hyperparameter_table(checkpoints: Mapping[str, Checkpoint]) -> pd.DataFrame:
     """Supp. Table 7: one row per model, from checkpoints by dataset name.
 
-    Training settings are those the checkpoint recorded (empty for imported published models),
-    ``n_graphs`` the number of training graphs when recorded, ``parameters`` the trainable
-    parameters of the stored architecture and settings.
+    Training settings are those the checkpoint recorded (for imported published models only
+    k_star, the others empty), ``n_graphs`` the number of training graphs when recorded,
+    ``parameters`` the trainable parameters of the stored architecture and settings.
     """
     rows = []
     for dataset, checkpoint in checkpoints.items():

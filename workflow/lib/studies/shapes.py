@@ -45,6 +45,25 @@ def shape_names(params: Mapping) -> list[str]:
     return names
 
 
+def check_class_head(
+    source: str, num_classes: int, class_names: Sequence[str] | None, names: Sequence[str]
+) -> None:
+    """Raise ValueError naming ``source`` (the checkpoint) unless its class head predicts the
+    dataset's shape classes ``names``: ``num_classes`` = len(names) + 1 outputs and, when the
+    checkpoint names them (``class_names``, class 0 first: imported published models), classes
+    1..C named as ``names``, in order."""
+    if num_classes != len(names) + 1:
+        raise ValueError(
+            f"{source}: class head with {num_classes} outputs, expected {len(names) + 1} "
+            f"(non-clustered + {list(names)}); train with model.num_classes null"
+        )
+    if class_names is not None and list(class_names[1:]) != list(names):
+        raise ValueError(
+            f"{source}: the class head predicts {list(class_names[1:])} as classes 1..C, the "
+            f"dataset's shapes are {list(names)}"
+        )
+
+
 def localization_classes(class_probs: np.ndarray) -> np.ndarray:
     """Predicted shape class (1..C) of every localization from class probabilities (N, C + 1)
     whose column 0 is the non-clustered class."""
