@@ -80,6 +80,8 @@ BUILTIN: dict[str, Any] = {
         "epochs": 30,
         "batch_size": 4,
         "lr": 1e-4,
+        "schedule": "constant",  # or onecycle (the CPU recipe)
+        "warmup": 0.3,  # onecycle: fraction of the steps warming up
         "alpha": 10.0,
         "beta": 0.15,
         "k_star": None,

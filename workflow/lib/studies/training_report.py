@@ -52,6 +52,7 @@ SETTING_LABELS = {
     "alpha": "α ",
     "beta": "β ",
     "lr": "Adam lr ",
+    "schedule": "",
     "batch_size": "batch ",
     "seed": "seed ",
 }
