@@ -29,6 +29,7 @@ from miro.config import (
     settings_slice,
 )
 from miro.data.split import split_fovs
+from miro.evaluation.tuning import OBJECTIVE
 
 GT8 = "Ground Truth - Scenario 8"
 GT8_TRAIN = [28, 32, 48]  # resources/benchmark_settings.csv
@@ -95,6 +96,14 @@ def test_simulated_dataset_uses_optuna_baseline_and_random_split():
 def test_other_training_size_drops_paper_fovs():
     config = _config(source="benchmark", folder=GT8, settings={"n_train": 2})
     assert dataset_settings(config, "d")["train_fovs"] is None
+
+
+def test_dbscan_objective_is_a_metric_or_a_list_defaulting_to_ari_and_ari_dagger():
+    """Issue #15: the mean of ARI and ARI† by default (miro.evaluation.tuning.OBJECTIVE)."""
+    assert tuple(load_settings(rings())["datasets"]["Rings"]["dbscan"]["objective"]) == OBJECTIVE
+    for objective in ("JI_c", ["ARI", "AMI"]):
+        config = rings(settings={"dbscan": {"objective": objective}})
+        assert load_settings(config)["datasets"]["Rings"]["dbscan"]["objective"] == objective
 
 
 def test_load_settings_fills_top_level_defaults():
@@ -211,6 +220,19 @@ def test_unknown_key_names_its_path_and_the_near_key_not_the_schema():
         ({"n_fovs": "six"}, "datasets.Rings.n_fovs: 'six' is not of type integer"),
         ({"family": None}, "datasets.Rings.family: None is not of type string"),
         ({"settings": {"dbscan": {"eps_nm": [5]}}}, "eps_nm: [5] needs at least 2 items"),
+        (
+            {"settings": {"dbscan": {"objective": "F1"}}},
+            "dbscan.objective: 'F1' is not one of ARI, ARI_dagger, AMI, ARI_c, IoU, JI_c",
+        ),
+        (
+            {"settings": {"dbscan": {"objective": ["ARI", "F1"]}}},
+            "dbscan.objective[1]: 'F1' is not one of ARI, ARI_dagger",
+        ),
+        ({"settings": {"dbscan": {"objective": []}}}, "objective: [] needs at least 1 items"),
+        (
+            {"settings": {"dbscan": {"objective": ["AMI", "AMI"]}}},
+            "objective: ['AMI', 'AMI'] has repeated items",
+        ),
     ],
 )
 def test_schema_violations_are_one_short_line(change, expected):

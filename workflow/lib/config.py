@@ -90,7 +90,7 @@ BUILTIN: dict[str, Any] = {
         "baseline": "auto",  # published parameters for benchmark folders, Optuna otherwise
         "source": "optuna",  # MIRO + DBSCAN: our study, or "published" (the authors' parameters)
         "tuning_fovs": "train",
-        "objective": "ARI",
+        "objective": ["ARI", "ARI_dagger"],  # mean of both (miro.evaluation.tuning)
         "n_trials": 60,
         "eps_nm": [2.0, 200.0],
         "min_samples": [2, 60],
@@ -255,6 +255,8 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
             hint = f"did you mean {near[0]!r}?" if near else f"allowed: {', '.join(allowed)}"
             lines.append(f"{key_path(*error.absolute_path, key)}: unknown key ({hint})")
         return lines
+    if kind == "anyOf" and error.context:  # e.g. dbscan.objective: a metric or a list of them
+        return _describe(_alternative_error(error))
     if kind == "required":
         missing = [key for key in expected if key not in value]
         return [f"{path}: missing required key {key!r}" for key in missing]
@@ -275,6 +277,18 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
     if kind == "pattern":
         return [f"{path}: {_short(value)} does not match {expected}"]
     return [f"{path}: {_clip(error.message, 150)}"]
+
+
+def _alternative_error(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """The error of an ``anyOf`` alternative that fits the value's kind: the array alternative
+    for a list, the others for anything else."""
+    is_list = isinstance(error.instance, list)
+    fitting = [
+        e
+        for e in error.context
+        if (error.schema["anyOf"][e.schema_path[0]].get("type") == "array") == is_list
+    ]
+    return jsonschema.exceptions.best_match(fitting or error.context)
 
 
 # ------------------------------------------------------------------------------ resolution
