@@ -90,7 +90,7 @@ BUILTIN: dict[str, Any] = {
         "baseline": "auto",  # published parameters for benchmark folders, Optuna otherwise
         "source": "optuna",  # MIRO + DBSCAN: our study, or "published" (the authors' parameters)
         "tuning_fovs": "train",
-        "objective": ["ARI", "ARI_dagger"],  # mean of both (miro.evaluation.tuning)
+        "objective": "ARI",  # or a list of metrics, scored by their mean (benchmarks/tuning.md)
         "n_trials": 60,
         "eps_nm": [2.0, 200.0],
         "min_samples": [2, 60],

@@ -322,8 +322,8 @@ def _resume(
     generator: torch.Generator,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
 ) -> list[dict]:
-    """Restore model, optimizer, learning-rate schedule and RNG states of the epoch checkpoint ``state`` (read from
-    ``path``) of the same run; returns its loss history."""
+    """Restore model, optimizer, learning-rate schedule and RNG states of the epoch checkpoint
+    ``state`` (read from ``path``) of the same run; returns its loss history."""
     try:
         model.load_state_dict(state["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
