@@ -73,17 +73,17 @@ def test_paper_preset_replaces_config_yaml_and_checks_the_local_benchmark(tmp_pa
 
 def test_config_override_applies_to_the_default_config(tmp_path):
     run = snakemake(tmp_path, "-n", "--config", "seed=1", "example_fov=99")
-    assert_stopped(tmp_path, run, "config.yaml: example_fov: 99 is not among FOVs 1-20")
+    assert_stopped(tmp_path, run, "config.yaml: example_fov: 99 is not among FOVs 1-50")
     run = snakemake(tmp_path, "-n", "--config", "seed=1")
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "ds=Scenario8-like" in run.stdout
+    assert "ds=GT8" in run.stdout and "ds=Rings" in run.stdout
     assert not (tmp_path / "results").exists()
 
 
 def test_configfile_replaces_the_default_config(tmp_path):
     run = snakemake(tmp_path, "-n", "--configfile", str(TINY))
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "ds=S8" in run.stdout and "Scenario8-like" not in run.stdout
+    assert "ds=S8" in run.stdout and "ds=GT8" not in run.stdout
 
 
 @pytest.fixture

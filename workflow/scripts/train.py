@@ -3,6 +3,8 @@
 
 from pathlib import Path
 
+import torch
+
 from miro.config import execution_settings
 from miro.core.training import config_from_settings, train
 from miro.data.augment import load_graphs
@@ -12,6 +14,7 @@ from miro.files import write_bytes_atomic
 from miro.runlog import script_logging
 
 DEVICE = execution_settings(snakemake.config)["device"]
+torch.set_num_threads(snakemake.threads)  # the rule's threads, not every core
 
 with script_logging(snakemake.log[0]) as log:
     graphs = load_graphs(snakemake.input.graphs)

@@ -1,6 +1,8 @@
 """Rule transform: every FOV of a dataset squeezed by a run's model at the run's recurrent step
 (coordinates in nm)."""
 
+import torch
+
 from miro.config import execution_settings
 from miro.core.checkpoint import load_checkpoint
 from miro.core.squeeze import squeeze_many
@@ -8,6 +10,7 @@ from miro.data.fovs import fov_index, load_fovs, write_per_fov
 from miro.runlog import script_logging
 
 DEVICE = execution_settings(snakemake.config)["device"]
+torch.set_num_threads(snakemake.threads)  # the rule's threads, not every core
 
 with script_logging(snakemake.log[0]) as log:
     checkpoint = load_checkpoint(snakemake.input.model)

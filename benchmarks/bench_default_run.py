@@ -1,4 +1,4 @@
-"""Wall time of the quick preset (``config.yaml``), the workflow's default job, on this machine.
+"""Wall time of the default run (``config.yaml``), the workflow's default job, on this machine.
 
 Runs Snakemake with ``config.yaml`` in a fresh temporary folder (``--cores 2`` by default; any
 ``--target`` instead of the default job, e.g. ``ablations``) and prints the total wall time, the
@@ -6,7 +6,10 @@ load average around it, and each rule's job count and summed job time (Snakemake
 files, ``results/benchmarks/``). The virtual environment must already exist (``./run.sh`` makes
 it; a fresh clone's ``./run.sh`` adds about a minute of set-up).
 
-    .venv/bin/python benchmarks/bench_quick_preset.py [--cores 2] [--target ablations] [--keep DIR]
+    .venv/bin/python benchmarks/bench_default_run.py [--cores 2] [--config local_copies=DIR]
+
+``--rules DIR`` only prints the per-rule table of a finished run in ``DIR`` (e.g. the results of
+a fresh clone's ``./run.sh``).
 """
 
 from __future__ import annotations
@@ -45,11 +48,18 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--target", action="append", default=[], help="default: the default job")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
+    parser.add_argument("--config", nargs="*", default=[], help="snakemake --config KEY=VALUE")
+    parser.add_argument("--rules", type=Path, help="a finished run's folder: print its rule times")
     args = parser.parse_args()
-    workdir = args.keep or Path(tempfile.mkdtemp(prefix="quick-preset-"))
+    if args.rules:
+        print(rule_times(args.rules / "results" / "benchmarks").round(1).to_string())
+        return
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="default-run-"))
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
     cmd += ["--directory", str(workdir), "--configfile", str(REPO / "config.yaml")]
     cmd += ["--cores", str(args.cores), *args.target]
+    if args.config:
+        cmd += ["--config", *args.config]
     load = os.getloadavg()[0]
     start = time.perf_counter()
     run = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -57,7 +67,7 @@ def main() -> None:
     if run.returncode:
         sys.exit(run.stderr[-4000:])
     print(
-        f"quick preset {' '.join(args.target) or '(default job)'}, --cores {args.cores}: "
+        f"default run {' '.join(args.target) or '(default job)'}, --cores {args.cores}: "
         f"wall {wall:.0f} s (load average before/after {load:.1f}/{os.getloadavg()[0]:.1f}), "
         f"results in {workdir}"
     )
