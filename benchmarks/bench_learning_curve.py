@@ -164,6 +164,8 @@ def report(args: argparse.Namespace) -> None:
         "`python benchmarks/bench_learning_curve.py run ...` rows (see the script's docstring):",
         "12 held-out FOVs per family, DBSCAN and MIRO + DBSCAN both tuned by the workflow's",
         "Optuna study on the 3 training FOVs; minutes are the single-threaded training's CPU time.",
+        "A row whose epoch is below the recipe's `epochs` is that run mid-schedule (one-cycle:",
+        "the learning rate not yet annealed); runs stopped early have no final row.",
         "",
     ]
     for family, group in rows.groupby("family", sort=False):
