@@ -5,8 +5,11 @@ import pandas as pd
 import pytest
 
 from miro.data.simulate import (
+    SCENARIO_TABLE,
+    SCENARIOS,
     SIMULATORS,
     fov_size,
+    load_scenarios,
     place_centres,
     simulate_dataset,
     simulate_fov,
@@ -106,6 +109,60 @@ def test_benchmark_scenario_counts(scenario):
     assert (df["index"] == 0).sum() == n_background
     background = df.loc[df["index"] == 0, ["x", "y"]].to_numpy()
     assert background.min() >= 0 and background.max() <= 2000
+
+
+def test_every_scenario_value_has_a_source():
+    table = pd.read_csv(SCENARIO_TABLE)
+    assert sorted(SCENARIOS) == list(range(2, 11))
+    assert table["source"].str.strip().str.len().min() > 10
+    for number, scenario in SCENARIOS.items():
+        fields = {
+            "clustered_fraction",
+            "background_gradient",
+            "blinks_per_molecule",
+            "localization_precision",
+        }
+        for k, group in enumerate(scenario.groups, 1):
+            fields |= {f"group{k}.{f}" for f in ("n_clusters", "molecules", "sd")}
+            if group.sd_minor is not None:
+                fields.add(f"group{k}.sd_minor")
+        assert set(scenario.sources) == fields, number
+    assert "15.2 nm" in SCENARIOS[3].sources["group1.sd"]
+
+
+def pooled_sd(fovs: list[pd.DataFrame]) -> float:
+    """Pooled per-axis sd of the clusters: sqrt(sum of squares / (2 sum (n - 1)))."""
+    squares, dof = 0.0, 0
+    for df in fovs:
+        clusters = df[df["index"] > 0].groupby("index")[["x", "y"]]
+        squares += clusters.transform(lambda v: (v - v.mean()) ** 2).to_numpy().sum()
+        dof += (df["index"] > 0).sum() - clusters.ngroups
+    return float(np.sqrt(squares / (2 * dof)))
+
+
+def test_scenario3_clusters_are_tighter_than_scenario2():
+    """Spec README: pooled per-axis sd ~15 nm (Scenario 3) vs ~25 nm (Scenario 2)."""
+    assert SCENARIOS[3].groups[0].sd == 15.0 and SCENARIOS[2].groups[0].sd == 25.0
+    s2, s3 = (pooled_sd(simulate_dataset("benchmark", 5, 0, scenario=s)) for s in (2, 3))
+    assert abs(s3 / 15 - 1) < 0.05 and abs(s2 / 25 - 1) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda t: t.assign(source=t["source"].where(t.index != 3, "")), "no source"),
+        (lambda t: t.drop(columns="source"), "lacks columns"),
+        (lambda t: pd.concat([t, t.iloc[:1]]), "listed twice"),
+        (lambda t: t[t["parameter"] != "clustered_fraction"], "missing"),
+        (lambda t: t.assign(value=t["value"].where(t.index != 0, 2.5)), "n_clusters"),
+    ],
+)
+def test_bad_scenario_table_names_the_file(tmp_path, edit, match):
+    path = tmp_path / "table.csv"
+    edit(pd.read_csv(SCENARIO_TABLE)).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=match) as error:
+        load_scenarios(path)
+    assert str(path) in str(error.value)
 
 
 def test_benchmark_cluster_widths():

@@ -12,7 +12,9 @@ Families (:data:`SIMULATORS`): ``benchmark`` (Scenarios 2-10 of Nieves et al., w
 blinking), ``c_shaped``, ``rings``, ``multishape``, ``adjacent_pairs``, ``multiscale_rings``,
 ``npc`` and ``integrin``. Parameters the paper leaves open were measured on the benchmark copy
 (``benchmarks/bench_simulate_fidelity.py`` checks the result) or are our choices; each is marked
-where it is defined.
+where it is defined, the benchmark scenarios' with a source per value in
+``resources/benchmark_simulation.csv`` (:data:`SCENARIOS`). :mod:`miro.data.calibrate` estimates
+the benchmark family's settings from any labelled folder.
 """
 
 from __future__ import annotations
