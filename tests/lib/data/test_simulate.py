@@ -412,7 +412,7 @@ def test_place_centres_separation_and_margin():
 # ----------------------------------------------------------------------------- real data
 @pytest.mark.benchmark_data
 @pytest.mark.parametrize("folder", ["Ground Truth - Scenario 8", "Multiple Blinking - Scenario 8"])
-def test_scenario8_matches_real_within_15_percent(benchmark_dir, folder):
+def test_scenario8_matches_real_within_10_percent(benchmark_dir, folder):
     """The fidelity target of benchmarks/bench_simulate_fidelity.py on 10 FOVs each."""
     from scipy.spatial import cKDTree
 
@@ -424,7 +424,7 @@ def test_scenario8_matches_real_within_15_percent(benchmark_dir, folder):
         sizes = np.concatenate([cluster_sizes(d).to_numpy() for d in fovs])
         return np.array([np.mean([len(d) for d in fovs]), sizes.mean(), np.median(nn)])
 
-    assert np.all(np.abs(summary(sim) / summary(real) - 1) < 0.15)
+    assert np.all(np.abs(summary(sim) / summary(real) - 1) < 0.10)
 
 
 @pytest.mark.parametrize("family", sorted(SIMULATORS))
