@@ -254,8 +254,9 @@ def test_apply_to_file_end_to_end(acquisition, tmp_path):
     ckpt = checkpoint(tmp_path / "model.pt", model, fov_nm=2500.0)
     miro, base = MIRO_DBSCAN, {"eps": 60.0, "min_samples": 4}
     out = tmp_path / "out"
+    tuned = {**miro, "source": "optuna on 3 FOVs"}  # a MIRO.json as tuning writes it
     applied = apply_to_file(
-        acquisition, ckpt, miro_dbscan=miro, baseline_dbscan=base, out_dir=out, device="cpu"
+        acquisition, ckpt, miro_dbscan=tuned, baseline_dbscan=base, out_dir=out, device="cpu"
     )
     paths = applied.paths
     raw = pd.read_csv(acquisition)
@@ -324,7 +325,7 @@ def no_squeeze(monkeypatch):
         ({"miro_dbscan": {"eps": 0.0, "min_samples": 4}}, "eps must be a positive"),
         ({"miro_dbscan": {"eps": float("nan"), "min_samples": 4}}, "eps must be a positive"),
         ({"miro_dbscan": {"eps": 30.0, "min_samples": 0}}, "min_samples must be an integer"),
-        ({"miro_dbscan": {"eps": 30.0}}, "need"),
+        ({"miro_dbscan": {"eps": 30.0}}, "lack"),
         ({"miro_dbscan": MIRO_DBSCAN, "baseline_dbscan": {"eps": -1, "min_samples": 4}}, "eps"),
         ({"clusterer": "optics", "miro_dbscan": MIRO_DBSCAN}, "unknown clusterer"),
         ({"clusterer": "hdbscan", "miro_hdbscan": {"min_cluster_size": 1}}, "min_cluster_size"),
@@ -500,6 +501,8 @@ def test_neighbouring_clusters_get_different_colours():
     assert len(np.unique(colors)) > 4  # the palette is spread, not 4 colours over and over
     assert 0 <= colors.min() and colors.max() < len(MAP_PALETTE)
     assert len(set(neighbour_colors(np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])))) == 3
+    line = neighbour_colors(np.column_stack([np.arange(30.0)[::-1], np.zeros(30)]))
+    assert (line[1:] != line[:-1]).all()  # collinear: neighbours along the line differ
 
 
 def test_map_has_axes_legend_title_and_distinct_neighbours():

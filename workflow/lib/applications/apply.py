@@ -2,18 +2,22 @@
 
 An experimental acquisition (e.g. the dSTORM image of integrin α5β1 in HeLa cells of Fig. 4b,
 tens of μm across) is much larger than the FOVs MIRO was trained on (10 x 10 μm² for integrin),
-and MIRO's graph lives in min-max normalised units: the connectivity radius r means
-``r x FOV extent`` nm. So the acquisition is cut into square windows of the training FOV extent
-(`tile_windows`), each squeezed on its own with `miro.core.squeeze.squeeze_many` and stitched back
-(`squeeze_large`): a window's *core* tiles the plane, its *halo* gives the core's localizations
-their neighbours, and every localization keeps the squeezed position of the one window whose core
-holds it. DBSCAN then clusters the squeezed localizations (MIRO + DBSCAN) and, as the baseline,
-the raw ones; `cluster_table` describes every cluster (size, radius, nearest neighbour: the
-histograms of Fig. 4c-e) and `apply_to_files` writes labels, tables and figures.
+and MIRO's graph lives in normalised units: the connectivity radius r means ``r x FOV extent``
+nm. New data keeps the training scale (as the authors do): it is divided by the training FOV
+extent, so a file smaller than that is padded, not stretched, and a larger one is cut into
+square windows of that extent (`tile_windows`), each squeezed on its own with
+`miro.core.squeeze.squeeze_many` and stitched back (`squeeze_large`): a window's *core* tiles the
+plane, its *halo* gives the core's localizations their neighbours, and every localization keeps
+the squeezed position of the one window whose core holds it. DBSCAN (or HDBSCAN) then clusters
+the squeezed localizations (MIRO + DBSCAN) and, as the baseline, DBSCAN the raw ones;
+`cluster_table` describes every cluster (size, radius, nearest neighbour: the histograms of
+Fig. 4c-e) and `apply_to_files` checks everything (options, outputs, checkpoint, files, units)
+before it writes labels, tables and figures.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import zipfile
@@ -217,7 +221,7 @@ def squeeze_large(
                 probs[w.core] = result.class_probs[keep]
     extent = np.ptp(coords, axis=0)
     log.info(
-        "squeezed %d localizations at the training scale: %d windows of %g x %g nm "
+        "squeezed %d localizations at the training scale: %d window(s) of %g x %g nm "
         "(connectivity radius %g nm, halo >= %g nm, %d localizations passed through)%s",
         len(coords),
         len(usable),
@@ -321,27 +325,28 @@ def describe_clustering(clusterer: str, params: Mapping) -> str:
 
 
 def _positive_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not float(value).is_integer() or value < minimum:
+    """``value`` as an int, if it is a whole number >= ``minimum``; else ValueError naming it."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not number.is_integer() or number < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return int(number)
 
 
 def clustering_params(name: str, clusterer: str, params: Mapping | None) -> dict:
     """Checked parameters of ``clusterer`` (``name`` labels the error): DBSCAN ``eps`` > 0 nm and
-    ``min_samples`` >= 1; HDBSCAN ``min_cluster_size`` >= 2 and optional ``min_samples`` >= 1."""
+    ``min_samples`` >= 1; HDBSCAN ``min_cluster_size`` >= 2 and optional ``min_samples`` >= 1.
+    Other keys (e.g. the ``source`` of a tuned ``MIRO.json``) are left out."""
     if clusterer not in CLUSTERERS:
         raise ValueError(f"unknown clusterer {clusterer!r}; choose one of {CLUSTERERS}")
     required = {"dbscan": {"eps", "min_samples"}, "hdbscan": {"min_cluster_size"}}[clusterer]
-    allowed = required | ({"min_samples"} if clusterer == "hdbscan" else set())
-    params = dict(params or {})
-    if params.get("min_samples") is None and clusterer == "hdbscan":
-        params.pop("min_samples", None)
-    missing, unknown = required - set(params), set(params) - allowed
-    if missing or unknown:
+    params = {k: v for k, v in dict(params or {}).items() if v is not None}
+    missing = required - set(params)
+    if missing:
         raise ValueError(
-            f"{name} {clusterer.upper()} parameters: need {sorted(required)}"
-            + (f" (optional: {sorted(allowed - required)})" if allowed != required else "")
-            + f", got {params}"
+            f"{name} {clusterer.upper()} parameters lack {sorted(missing)}: got {params}"
         )
     if clusterer == "dbscan":
         eps = float(params["eps"])
@@ -371,10 +376,11 @@ def neighbour_colors(centroids: np.ndarray, n_colors: int = len(MAP_PALETTE)) ->
     """A palette index per cluster such that neighbouring clusters differ.
 
     Neighbours are the edges of the Delaunay triangulation of the cluster centroids (all pairs
-    for fewer than 4 clusters or degenerate centroids), so every cluster differs from the clusters
-    around it. Greedy colouring, most-connected cluster first; each cluster takes, among the
-    colours its coloured neighbours do not use, the one used least so far (so the whole palette
-    is used); only a cluster with ``n_colors`` or more neighbours can share a neighbour's colour.
+    for fewer than 4 clusters, consecutive ones for collinear centroids), so every cluster
+    differs from the clusters around it. Greedy colouring, most-connected cluster first; each
+    cluster takes, among the colours its coloured neighbours do not use, the one used least so
+    far (so the whole palette is used); only a cluster with ``n_colors`` or more neighbours can
+    share a neighbour's colour.
     """
     centroids = np.asarray(centroids, dtype=np.float64).reshape(-1, 2)
     n = len(centroids)
@@ -384,8 +390,11 @@ def neighbour_colors(centroids: np.ndarray, n_colors: int = len(MAP_PALETTE)) ->
         simplices = Delaunay(centroids).simplices if n >= 4 else None
     except QhullError:
         simplices = None
-    if simplices is None:
+    if simplices is None and n < 4:
         pairs = ((i, j) for i in range(n) for j in range(i + 1, n))
+    elif simplices is None:  # collinear or coincident centroids: neighbours along the line
+        order = np.lexsort((centroids[:, 1], centroids[:, 0]))
+        pairs = itertools.pairwise(order)
     else:
         pairs = ((t[a], t[b]) for t in simplices for a, b in ((0, 1), (1, 2), (0, 2)))
     for i, j in pairs:
@@ -451,9 +460,8 @@ def map_figure(
         span = np.ptp(um, axis=0).max()
         if span > 0:
             length = _nice_length(span)
-            bar = AnchoredSizeBar(
-                ax.transData, length, f"{length * 1000:g} nm", "lower right", pad=0.3
-            )
+            text = f"{length:g} μm" if length >= 1 else f"{length * 1000:g} nm"
+            bar = AnchoredSizeBar(ax.transData, length, text, "lower right", pad=0.3)
             bar.patch.set(facecolor="white", alpha=0.8, edgecolor="none")
             ax.add_artist(bar)
     if title:
