@@ -153,6 +153,14 @@ def test_existing_outputs_need_force(files, tmp_path, capsys):
     assert main(args(files, files["good"], out=tmp_path, extra=("--force",))) == 0
 
 
+def test_out_naming_a_file_exits_2(files, tmp_path, capsys):
+    taken = tmp_path / "results.csv"
+    taken.write_text("mine")
+    assert main(args(files, files["good"], out=taken)) == 2
+    assert "results.csv: not a folder" in error_line(capsys)
+    assert taken.read_text() == "mine"
+
+
 def test_missing_checkpoint_exits_2(files, tmp_path, capsys):
     argv = args(files, files["good"], out=tmp_path)
     argv[argv.index("--checkpoint") + 1] = str(tmp_path / "nope.pt")
