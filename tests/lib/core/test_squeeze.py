@@ -39,6 +39,24 @@ def test_displacement_is_scaled_back_to_nm_per_axis():
     np.testing.assert_allclose(result.squeezed_nm, expected, rtol=0, atol=1e-6)
 
 
+def test_a_fixed_scale_pads_instead_of_stretching():
+    """``scale_nm``: both axes divided by the same length, so the displacement is r * d * scale
+    whatever the FOV's own extent, and a FOV keeps its shape (translation does not matter)."""
+    coords = fov(1)
+    radius, d, scale = 0.1, (0.5, -0.25), 4000.0
+    result = squeeze(constant_model(d), coords, radius, device="cpu", scale_nm=scale)
+    expected = coords - radius * np.array(d, dtype=np.float32) * scale
+    np.testing.assert_allclose(result.squeezed_nm, expected, rtol=0, atol=1e-4)  # float32
+    torch.manual_seed(2)
+    model = MIRO(width=16, steps=3)
+    here = squeeze(model, coords, radius, device="cpu", scale_nm=scale).squeezed_nm
+    shift = np.array([5e4, -7e3])
+    there = squeeze(model, coords + shift, radius, device="cpu", scale_nm=scale).squeezed_nm
+    np.testing.assert_allclose(there - shift, here, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="scale_nm"):
+        squeeze(model, coords, radius, device="cpu", scale_nm=0.0)
+
+
 def test_batched_equals_one_by_one_and_class_probabilities():
     torch.manual_seed(0)
     model = MIRO(width=16, steps=4, num_classes=3)

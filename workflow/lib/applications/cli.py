@@ -4,9 +4,12 @@ Example::
 
     miro apply cell1.csv cell2.csv --checkpoint model.pt --eps 20 --min-samples 5 \\
         --baseline-eps 60 --baseline-min-samples 5 --out results/
+    miro apply cells/ --checkpoint model.pt --clusterer hdbscan --min-cluster-size 10 \\
+        --unit um --out results/
 
 Subcommands keep room for more tools. Exit codes: 0 success, 2 bad input (unreadable or invalid
-file, checkpoint or option; the message names the file).
+file, checkpoint or option, existing outputs without ``--force``; one line naming the file), all
+checked before the squeeze.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from miro.applications.apply import apply_to_files
+from miro.applications.apply import CLUSTERERS, UNITS, apply_to_files
 from miro.data.readers import CANONICAL, FORMATS
 
 BAD_INPUT = 2
@@ -39,16 +42,37 @@ def parser() -> argparse.ArgumentParser:
         "apply",
         help="squeeze localization files with a trained MIRO, then cluster them with DBSCAN",
         description=(
-            "Writes <stem>.labels.csv (input columns + miro_cluster [+ miro_class] [+ "
-            "dbscan_cluster]), <stem>.clusters_miro.csv [+ _dbscan], <stem>.map.png and "
-            "<stem>.histograms.png per input file into OUT."
+            "Writes <stem>.labels.csv (input columns + x_squeezed, y_squeezed, miro_cluster [+ "
+            "miro_class] [+ dbscan_cluster]), <stem>.clusters_miro.csv [+ _dbscan], "
+            "<stem>.map.png and <stem>.histograms.png per input file into OUT, then a summary "
+            "line per file. Details: docs/apply.md."
         ),
     )
-    apply.add_argument("inputs", nargs="+", metavar="INPUT", help="CSV/TSV localization files")
-    apply.add_argument("--checkpoint", required=True, help="trained MIRO checkpoint (model.pt)")
-    apply.add_argument("--eps", type=float, required=True, help="DBSCAN eps (nm) after MIRO")
     apply.add_argument(
-        "--min-samples", type=int, required=True, help="DBSCAN min_samples after MIRO"
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="CSV/TSV localization files, or folders (their *.csv and *.tsv files)",
+    )
+    apply.add_argument("--checkpoint", required=True, help="trained MIRO checkpoint (model.pt)")
+    apply.add_argument(
+        "--clusterer",
+        choices=CLUSTERERS,
+        default="dbscan",
+        help="clustering of the squeezed localizations (default: dbscan, as in the paper)",
+    )
+    apply.add_argument(
+        "--eps",
+        type=float,
+        help="DBSCAN eps after MIRO, nm of the squeezed space (required with dbscan)",
+    )
+    apply.add_argument(
+        "--min-samples",
+        type=int,
+        help="min_samples after MIRO (required with dbscan; optional with hdbscan)",
+    )
+    apply.add_argument(
+        "--min-cluster-size", type=int, help="HDBSCAN min_cluster_size (required with hdbscan)"
     )
     apply.add_argument(
         "--baseline-eps", type=float, help="also run plain DBSCAN with this eps (nm)"
@@ -64,6 +88,13 @@ def parser() -> argparse.ArgumentParser:
         help="map a canonical column to a file column, e.g. --column x=X_nm (repeatable)",
     )
     apply.add_argument(
+        "--unit",
+        choices=tuple(UNITS),
+        default="nm",
+        help="unit of the x, y (and uncertainty) columns (default nm; px needs --pixel-size)",
+    )
+    apply.add_argument("--pixel-size", type=float, help="camera pixel size in nm (--unit px)")
+    apply.add_argument(
         "--window-nm",
         type=float,
         help="window size in nm = extent of the training FOVs (default: from the checkpoint)",
@@ -75,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     apply.add_argument("--out", required=True, help="output folder")
+    apply.add_argument("--force", action="store_true", help="overwrite existing outputs")
     apply.set_defaults(run=_apply)
     return main
 
@@ -85,20 +117,43 @@ def _apply(args: argparse.Namespace) -> None:
     baseline = None
     if args.baseline_eps is not None:
         baseline = {"eps": args.baseline_eps, "min_samples": args.baseline_min_samples}
+    if args.clusterer == "dbscan":
+        if args.eps is None or args.min_samples is None or args.min_cluster_size is not None:
+            raise ValueError(
+                "--clusterer dbscan takes --eps and --min-samples (not --min-cluster-size)"
+            )
+        params = {"miro_dbscan": {"eps": args.eps, "min_samples": args.min_samples}}
+    else:
+        if args.min_cluster_size is None or args.eps is not None:
+            raise ValueError(
+                "--clusterer hdbscan takes --min-cluster-size and optionally --min-samples "
+                "(not --eps)"
+            )
+        hdbscan = {"min_cluster_size": args.min_cluster_size, "min_samples": args.min_samples}
+        params = {"miro_hdbscan": hdbscan}
     written = apply_to_files(
         args.inputs,
         args.checkpoint,
-        miro_dbscan={"eps": args.eps, "min_samples": args.min_samples},
+        **params,
+        clusterer=args.clusterer,
         baseline_dbscan=baseline,
         out_dir=args.out,
         fmt=args.format,
         columns=dict(args.column) or None,
+        unit=args.unit,
+        pixel_size_nm=args.pixel_size,
         window_nm=args.window_nm,
         overlap_nm=args.overlap_nm,
         device=args.device,
+        force=args.force,
     )
-    for paths in written:
-        print(paths["labels"])
+    for applied in written:
+        print(applied.paths["labels"])
+    print("summary:")
+    for applied in written:
+        print(f"  {applied.summary}")
+        for warning in applied.warnings:
+            print(f"  WARNING {warning}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,11 @@
 """Inference: squeeze FOVs with a trained MIRO (paper Methods, "MIRO architecture", inference).
 
-Each FOV is normalised, turned into a graph, and every localization is moved to
-``pos - r * y_hat`` (the displacement of one recurrent step, by default the last); the result is
-mapped back to nm with the exact inverse of the normalisation, ready for DBSCAN in nm.
+Each FOV is normalised (per-axis min-max, as in training; or, for new data, at a fixed scale: the
+extent of the training FOVs, so that a FOV smaller than that is padded rather than stretched and
+the connectivity radius keeps its training length in nm), turned into a graph, and every
+localization is moved to ``pos - r * y_hat`` (the displacement of one recurrent step, by default
+the last); the result is mapped back to nm with the exact inverse of the normalisation, ready
+for DBSCAN in nm.
 
 FOVs are batched by size, not by count: a batch (one PyG ``Batch``) takes FOVs while the
 estimated memory of its forward pass (:func:`inference_bytes`) stays within ``memory_mb``, so
@@ -20,7 +23,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from miro.core.graph import Normalization, fov_graph
+from miro.core.graph import Normalization, build_graph
 from miro.core.model import MIRO, resolve_device
 from miro.errors import about
 
@@ -55,9 +58,10 @@ def squeeze(
     *,
     device: str | torch.device = "auto",
     step: int = -1,
+    scale_nm: float | None = None,
 ) -> SqueezeResult:
     """Squeeze one FOV; see `squeeze_many`."""
-    return squeeze_many(model, [coords_nm], radius, device=device, step=step)[0]
+    return squeeze_many(model, [coords_nm], radius, device=device, step=step, scale_nm=scale_nm)[0]
 
 
 def squeeze_many(
@@ -70,6 +74,7 @@ def squeeze_many(
     memory_mb: float = MEMORY_MB,
     batch_size: int | None = None,
     names: Sequence[str] | None = None,
+    scale_nm: float | None = None,
 ) -> list[SqueezeResult]:
     """Squeeze several FOVs, as many per forward pass as fit in ``memory_mb`` MiB
     (:func:`inference_bytes`; a FOV above the budget runs alone, with a warning) and at most
@@ -80,11 +85,18 @@ def squeeze_many(
     ``step`` picks the recurrent step whose displacement is applied (python indexing; -1 =
     last). The model is moved to ``device`` ("auto": CUDA when available). ``names`` (one per
     FOV, e.g. "FOV 7 (fovs/fov_7.csv)") label errors and warnings; by default "FOV #i".
+
+    ``scale_nm`` None: each FOV is min-max normalised per axis (`Normalization.fit`, the
+    benchmark FOVs as in training). A length in nm: every FOV is divided by it on both axes (offset
+    at its minimum), the authors' fixed scale for new data (the training FOV extent; spec
+    "Applying a model to new data"): a FOV smaller than ``scale_nm`` is padded, not stretched.
     """
     if not -model.steps <= step < model.steps:
         raise ValueError(f"step {step} out of range for a model with {model.steps} steps")
     if not memory_mb > 0 or (batch_size is not None and batch_size < 1):
         raise ValueError(f"need memory_mb > 0 and batch_size >= 1, got {memory_mb}, {batch_size}")
+    if scale_nm is not None and not (np.isfinite(scale_nm) and scale_nm > 0):
+        raise ValueError(f"scale_nm must be a positive length in nm, got {scale_nm}")
     names = list(names) if names is not None else [f"FOV #{i}" for i in range(len(fovs))]
     if len(names) != len(fovs):
         raise ValueError(f"{len(names)} names for {len(fovs)} FOVs")
@@ -96,7 +108,8 @@ def squeeze_many(
     used = 0
     for coords, name in zip(fovs, names, strict=True):
         with about(name):
-            graph, norm = fov_graph(coords, radius)
+            norm = _normalization(coords, scale_nm)
+            graph = build_graph(norm.forward(coords), radius)
         need = inference_bytes(getattr(model, "width", WIDTH), graph.num_nodes, graph.num_edges)
         full = batch_size is not None and len(batch) >= batch_size
         if batch and (used + need > budget or full):
@@ -118,6 +131,15 @@ def squeeze_many(
     if batch:
         results += _squeeze_batch(model, batch, radius, device, step)
     return results
+
+
+def _normalization(coords: np.ndarray, scale_nm: float | None) -> Normalization:
+    """Per-axis min-max (``scale_nm`` None) or a fixed scale on both axes from the minimum."""
+    if scale_nm is None:
+        return Normalization.fit(coords)
+    coords = np.asarray(coords, dtype=np.float64)
+    offset = coords.min(axis=0) if coords.ndim == 2 and len(coords) else np.zeros(2)
+    return Normalization(offset=offset, scale=np.full(2, float(scale_nm)))
 
 
 def _squeeze_batch(

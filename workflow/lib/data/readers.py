@@ -155,6 +155,11 @@ def _unit_hint(present: pd.Index) -> str:
     units = [c for c in present if _THUNDERSTORM_XY.match(c) and not c.endswith("[nm]")]
     if units:
         return f"Coordinates {units} are not in nm: export them from ThunderSTORM in nm"
+    like = {a: [c for c in present if c != a and re.match(rf"(?i){a}(?![a-z])", c)] for a in "xy"}
+    if {"x", "y"} - set(present) and like["x"] and like["y"]:  # e.g. X_nm, Y_nm: suggest a mapping
+        pairs = " ".join(f"--column {a}={like[a][0]}" for a in "xy")
+        mapping = {a: like[a][0] for a in "xy"}
+        return f"Map your coordinate columns: {pairs} (miro apply), columns: {mapping} (config)"
     return ""
 
 
