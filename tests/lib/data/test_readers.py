@@ -12,8 +12,11 @@ from localization_files import (
     PIXEL,
     RNG_XY,
     decode_csv_text,
+    elyra_bytes,
     format_file,
+    nstorm_text,
     rapidstorm_text,
+    smap_csv_text,
     smap_loc,
     thunderstorm_file,
     write,
@@ -238,6 +241,9 @@ def test_explicit_format_overrides_detection(tmp_path):
     np.testing.assert_allclose(df["x"], RNG_XY[:, 0] + 3)
     with pytest.raises(LocalizationFileError, match="not an HDF5 file"):
         read_localizations(path, fmt="picasso")
+    decode = write_decode_h5(tmp_path / "d.h5")
+    with pytest.raises(LocalizationFileError, match=r"no Picasso 'locs' table.*\['data'"):
+        read_localizations(decode, fmt="picasso")
 
 
 def _truncated(path: Path) -> Path:
@@ -300,6 +306,47 @@ def _rapidstorm_two_rows(path: Path) -> Path:
     return path
 
 
+def _header_only(text: str):
+    def make(path: Path) -> Path:
+        path.write_text(text.splitlines()[0] + "\n" if text else "")
+        return path
+
+    return make
+
+
+def _nstorm_nan(path: Path) -> Path:
+    lines = nstorm_text().splitlines()
+    cells = lines[2].split("\t")
+    cells[3] = "NaN"  # Xc
+    path.write_text("\n".join([*lines[:2], "\t".join(cells), *lines[3:]]) + "\n")
+    return path
+
+
+def _picasso_nan(path: Path) -> Path:
+    write_picasso(path)
+    with h5py.File(path, "a") as f:
+        locs = f["locs"][()]
+        locs["x"][3] = np.nan
+        f["locs"][...] = locs
+    return path
+
+
+def _decode_bad_meta(path: Path) -> Path:
+    lines = decode_csv_text().splitlines()
+    path.write_text("\n".join([*lines[:2], "# {xy_unit: px", *lines[3:]]) + "\n")
+    return path
+
+
+def _smap_two_rows(path: Path) -> Path:
+    path.write_text("\n".join(smap_csv_text().splitlines()[:3]) + "\n")
+    return path
+
+
+def _garbage(path: Path) -> Path:
+    path.write_bytes(np.random.default_rng(0).bytes(2000))
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -317,6 +364,15 @@ def _rapidstorm_two_rows(path: Path) -> Path:
         (lambda p: _truncated(write_mat_v7(p, smap_loc())), "cannot read MAT-file"),
         (_rapidstorm_bad_header, "rapidSTORM header is not valid XML"),
         (_rapidstorm_two_rows, "2 localizations, at least 3"),
+        (_header_only(rapidstorm_text()), "header only"),
+        (_header_only(nstorm_text()), "header only"),
+        (_header_only(elyra_bytes().decode("latin-1")), "header only"),
+        (_nstorm_nan, "column 'Xc' must hold a finite number.*data row 2"),
+        (_picasso_nan, "column 'x' must hold a finite number.*data row 4"),
+        (_decode_bad_meta, "line 3 is not DECODE's emitter metadata"),
+        (_smap_two_rows, "2 localizations, at least 3"),
+        (_garbage, "cannot read file"),
+        (_header_only(""), "file is empty"),
     ],
 )
 def test_malformed_binary_and_tool_files_give_one_clear_error(tmp_path, make, message):
