@@ -10,9 +10,10 @@ non-clustered, k > 0 = cluster k; docs/reference.md#labels) is written as
   import takes any extra column; frames numbered from 1 as ThunderSTORM does);
 - ``picasso``: a Picasso HDF5 file (dataset ``locs``: ``frame`` (from 0), ``x``, ``y`` and
   ``lpx``, ``lpy`` in camera pixels, float32 like Picasso's own files, every other numeric input
-  column, then ``group`` (int32, replacing an input ``group``) = cluster - 1, i.e. Picasso's groups 0, 1, ... and -1 for
-  non-clustered localizations (Picasso's DBSCAN drops those; here every localization is kept, so
-  Picasso's Filter on ``group >= 0`` gives Picasso's own convention)) and the sidecar
+  column, then ``group`` (int32, replacing an input ``group``) = cluster - 1, i.e. Picasso's
+  groups 0, 1, ... and -1 for non-clustered localizations (Picasso's DBSCAN drops those; here
+  every localization is kept, so Picasso's Filter on ``group >= 0`` gives Picasso's own
+  convention)) and the sidecar
   ``<name>.yaml`` that ``picasso.io.load_locs`` reads: the source's Picasso documents, or one with
   ``Width``, ``Height``, ``Frames`` and ``Pixelsize`` (nm), followed by one saying what
   ``group`` holds.
