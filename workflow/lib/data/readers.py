@@ -307,23 +307,23 @@ def _open_hdf5(path: Path):
 # ----------------------------------------------------------------------------- text formats
 def _load_text(path: Path) -> _Raw:
     """Whole delimited text file (UTF-8, BOM allowed; ELYRA: Latin-1, cut at the first NUL)."""
-    _head(path)
-    data = path.read_bytes()
-    if data.startswith((HDF5_SIGNATURE, b"MATLAB")):
+    head = _head(path)
+    if head.startswith((HDF5_SIGNATURE, b"MATLAB")):
         raise LocalizationFileError(f"{path}: binary (HDF5/MAT) file, not a text table")
-    first = data.split(b"\n", 1)[0]
+    elyra = b"Position X [nm]" in head.split(b"\n", 1)[0]
     try:
-        if b"Position X [nm]" in first:  # ELYRA: Latin-1, metadata after a NUL byte
-            text = data.decode("latin-1").split("\x00")[0]
+        if elyra:  # Latin-1, metadata after a NUL byte
+            source = io.StringIO(path.read_bytes().decode("latin-1").split("\x00")[0])
+            sample = source.getvalue()[:_SNIFF_BYTES]
         else:
-            text = data.decode("utf-8-sig")
-            if "\x00" in text:
-                raise UnicodeDecodeError("utf-8", data, text.index("\x00"), 0, "NUL byte")
-        sample = text[:_SNIFF_BYTES]
-        if not sample.strip():
-            raise LocalizationFileError(f"{path}: file is empty")
+            sample = head.decode(
+                "utf-8-sig", errors="strict" if len(head) < _SNIFF_BYTES else "ignore"
+            )
+            if "\x00" in sample:
+                raise UnicodeDecodeError("utf-8", head, sample.index("\x00"), 0, "NUL byte")
+            source = path
         sep = "\t" if "\t" in sample.split("\n", 1)[0] else _delimiter(path, sample)
-        table = pd.read_csv(io.StringIO(text), sep=sep)
+        table = pd.read_csv(source, sep=sep, encoding=None if elyra else "utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise LocalizationFileError(f"{path}: cannot read file ({err})") from err
     table.columns = [str(c).strip() for c in table.columns]
