@@ -33,6 +33,7 @@ from miro.core.model import MIRO
 from miro.core.squeeze import squeeze_many
 from miro.data.labels import cluster_classes
 from miro.data.readers import LocalizationFileError, read_localizations
+from miro.data.writers import write_localizations
 from miro.evaluation.dbscan import dbscan_labels
 from miro.files import write_csv_atomic
 
@@ -332,7 +333,8 @@ def no_squeeze(monkeypatch):
         ({"clusterer": "hdbscan", "miro_dbscan": MIRO_DBSCAN}, "DBSCAN parameters given"),
         ({"miro_dbscan": MIRO_DBSCAN, "unit": "mm"}, "unknown coordinate unit"),
         ({"miro_dbscan": MIRO_DBSCAN, "unit": "px"}, "pixel size"),
-        ({"miro_dbscan": MIRO_DBSCAN, "pixel_size_nm": 100.0}, "pixel size"),
+        ({"miro_dbscan": MIRO_DBSCAN, "pixel_size_nm": -1.0}, "pixel size"),
+        ({"miro_dbscan": MIRO_DBSCAN, "output_formats": ["fcs"]}, "unknown output formats"),
         ({"miro_dbscan": MIRO_DBSCAN, "batch_size": 0}, "batch_size"),
     ],
 )
@@ -367,7 +369,8 @@ def test_a_folder_stands_for_its_localization_files(acquisition, tmp_path):
     for name in ("b.csv", "a.tsv"):
         table = pd.read_csv(acquisition)
         table.to_csv(cells / name, sep="\t" if name.endswith("tsv") else ",", index=False)
-    (cells / "notes.txt").write_text("not localizations")
+    (cells / "notes.md").write_text("not localizations")
+    (cells / "a.yaml").write_text("Pixelsize: 100\n")  # a sidecar, never an input of its own
     written = apply_to_files([cells], ckpt, miro_dbscan=MIRO_DBSCAN, out_dir=tmp_path / "out")
     assert [w.paths["labels"].name for w in written] == ["a.labels.csv", "b.labels.csv"]
     empty = tmp_path / "empty"
@@ -426,6 +429,63 @@ def test_a_labels_file_as_input_is_refused(acquisition, tmp_path):
     first = apply_to_file(acquisition, ckpt, miro_dbscan=MIRO_DBSCAN, out_dir=tmp_path / "a")
     with pytest.raises(LocalizationFileError, match=r"cell\.labels\.csv: has columns"):
         apply_to_file(first.paths["labels"], ckpt, miro_dbscan=MIRO_DBSCAN, out_dir=tmp_path / "b")
+
+
+def test_outputs_for_thunderstorm_and_picasso_reopen_with_the_clusters(acquisition, tmp_path):
+    ckpt = checkpoint(tmp_path / "model.pt", random_model(), fov_nm=2500.0)
+    applied = apply_to_file(
+        acquisition,
+        ckpt,
+        miro_dbscan=MIRO_DBSCAN,
+        out_dir=tmp_path / "out",
+        output_formats=["thunderstorm", "picasso"],
+        pixel_size_nm=100.0,
+    )
+    labels = pd.read_csv(applied.paths["labels"])
+    assert labels["miro_cluster"].max() > 1
+    thunderstorm = read_localizations(applied.paths["thunderstorm"])
+    np.testing.assert_array_equal(thunderstorm["cluster"], labels["miro_cluster"])
+    np.testing.assert_allclose(thunderstorm[["x", "y"]], labels[["x", "y"]])
+    picasso = read_localizations(applied.paths["picasso"])  # finds its .yaml sidecar
+    assert applied.paths["picasso_yaml"].exists()
+    np.testing.assert_array_equal(picasso["group"], labels["miro_cluster"] - 1)
+    np.testing.assert_allclose(picasso[["x", "y"]], labels[["x", "y"]], atol=1e-3)
+
+
+def test_a_picasso_input_gives_the_clusters_of_the_same_localizations_in_nm(acquisition, tmp_path):
+    ckpt = checkpoint(tmp_path / "model.pt", random_model(), fov_nm=2500.0)
+    table = read_localizations(acquisition)
+    picasso = tmp_path / "cell_px.hdf5"
+    write_localizations(table, picasso, "picasso", "true_cluster", pixel_size_nm=100.0)
+    from_px = apply_to_file(picasso, ckpt, miro_dbscan=MIRO_DBSCAN, out_dir=tmp_path / "a")
+    from_nm = apply_to_file(acquisition, ckpt, miro_dbscan=MIRO_DBSCAN, out_dir=tmp_path / "b")
+    a, b = (pd.read_csv(x.paths["labels"]) for x in (from_px, from_nm))
+    np.testing.assert_allclose(a[["x", "y"]], b[["x", "y"]], atol=1e-3)  # float32 pixels
+    np.testing.assert_array_equal(a["miro_cluster"], b["miro_cluster"])
+
+
+def test_picasso_output_without_a_pixel_size_is_refused_before_any_output(acquisition, tmp_path):
+    ckpt = checkpoint(tmp_path / "model.pt", random_model(), fov_nm=2500.0)
+    out = tmp_path / "out"
+    with pytest.raises(LocalizationFileError, match=r"cell\.csv: a Picasso output.*--pixel-size"):
+        apply_to_file(
+            acquisition, ckpt, miro_dbscan=MIRO_DBSCAN, out_dir=out, output_formats=["picasso"]
+        )
+    assert not out.exists()
+
+
+def test_unit_of_a_file_that_states_its_own_is_not_applied_twice(acquisition, tmp_path):
+    ckpt = checkpoint(tmp_path / "model.pt", random_model(), fov_nm=2500.0)
+    table = pd.read_csv(acquisition)
+    table[["x [nm]", "y [nm]"]] /= 1000
+    um = write_csv_atomic(
+        table.rename(columns={"x [nm]": "x [µm]", "y [nm]": "y [µm]"}), tmp_path / "um.csv"
+    )
+    with pytest.raises(LocalizationFileError, match=r"um\.csv: its coordinates are in µm"):
+        apply_to_file(um, ckpt, miro_dbscan=MIRO_DBSCAN, out_dir=tmp_path / "x", unit="um")
+    converted = apply_to_file(um, ckpt, miro_dbscan=MIRO_DBSCAN, out_dir=tmp_path / "ok")
+    labels = pd.read_csv(converted.paths["labels"])
+    np.testing.assert_allclose(labels[["x", "y"]], pd.read_csv(acquisition)[["x [nm]", "y [nm]"]])
 
 
 def test_one_cluster_holding_most_localizations_is_warned_about(acquisition, tmp_path, caplog):

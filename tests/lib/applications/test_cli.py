@@ -125,7 +125,7 @@ def test_bom_semicolons_and_odd_paths_are_read(files, tmp_path):
         (("--min-samples", "0"), "min_samples must be an integer"),
         (("--baseline-eps", "0", "--baseline-min-samples", "4"), "baseline DBSCAN eps"),
         (("--unit", "px"), "pixel size"),
-        (("--pixel-size", "100"), "pixel size"),
+        (("--pixel-size", "0"), "pixel size"),
         (("--clusterer", "hdbscan"), "--clusterer hdbscan takes --min-cluster-size"),
         (("--min-cluster-size", "5"), "--clusterer dbscan takes --eps"),
     ],

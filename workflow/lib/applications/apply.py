@@ -41,13 +41,16 @@ from miro.core.squeeze import SqueezeResult, squeeze_many
 from miro.data.labels import cluster_classes
 from miro.data.readers import MIN_LOCALIZATIONS, LocalizationFileError, read_localizations
 from miro.data.simulate import simulate_fov
+from miro.data.writers import WRITE_FORMATS, write_localizations
 from miro.evaluation.dbscan import dbscan_labels
 from miro.files import write_csv_atomic
-from miro.outputs.figures import METHOD_COLORS, _nice_length, save_figure
+from miro.outputs.figures import METHOD_COLORS, nice_length, save_figure
 
 log = logging.getLogger(__name__)
 
-INPUT_SUFFIXES = (".csv", ".tsv")  # localization files of an input folder (config apply.input_dir)
+#: Localization files of an input folder (CLI folders, config apply.input_dir); the reader is
+#: picked by content (`miro.data.readers`); a Picasso file's ``.yaml`` sidecar is not an input.
+INPUT_SUFFIXES = (".csv", ".tsv", ".txt", ".hdf5", ".h5", ".mat")
 UNITS = {"nm": 1.0, "um": 1000.0, "px": None}  # nm per unit; px: the camera pixel size
 MIN_NN_NM = 0.5
 """Smallest plausible median nearest-neighbour distance (nm) of localizations: µm or pixel
@@ -459,7 +462,7 @@ def map_figure(
         ax.legend(loc="upper right", fontsize=8, markerscale=4, framealpha=0.85)
         span = np.ptp(um, axis=0).max()
         if span > 0:
-            length = _nice_length(span)
+            length = nice_length(span)
             text = f"{length:g} μm" if length >= 1 else f"{length * 1000:g} nm"
             bar = AnchoredSizeBar(ax.transData, length, text, "lower right", pad=0.3)
             bar.patch.set(facecolor="white", alpha=0.8, edgecolor="none")
@@ -528,8 +531,12 @@ class OutputExistsError(ValueError):
     """Outputs of `apply_to_files` exist already and overwriting was not asked for."""
 
 
-def output_paths(stem: str, out_dir: str | os.PathLike, baseline: bool) -> dict[str, Path]:
-    """The files `apply_to_files` writes for an input named ``<stem>.csv``."""
+def output_paths(
+    stem: str, out_dir: str | os.PathLike, baseline: bool, output_formats: Sequence[str] = ()
+) -> dict[str, Path]:
+    """The files `apply_to_files` writes for an input named ``<stem>.csv``; ``output_formats``
+    add ``<stem>.thunderstorm.csv`` and ``<stem>.picasso.hdf5`` (+ its ``.yaml`` sidecar)."""
+    formats = {"thunderstorm": "thunderstorm.csv", "picasso": "picasso.hdf5"}
     names = {
         "labels": "labels.csv",
         "clusters_miro": "clusters_miro.csv",
@@ -539,6 +546,9 @@ def output_paths(stem: str, out_dir: str | os.PathLike, baseline: bool) -> dict[
     }
     if not baseline:
         del names["clusters_dbscan"]
+    names |= {fmt: formats[fmt] for fmt in output_formats}
+    if "picasso" in output_formats:
+        names["picasso_yaml"] = "picasso.yaml"
     return {key: Path(out_dir) / f"{stem}.{name}" for key, name in names.items()}
 
 
@@ -563,16 +573,18 @@ def expand_inputs(paths: Sequence[str | os.PathLike]) -> list[Path]:
 
 
 def unit_factor(unit: str, pixel_size_nm: float | None = None) -> float:
-    """nm per coordinate unit of the input files: ``nm`` 1, ``um`` 1000, ``px`` the camera
-    pixel size in nm (``pixel_size_nm``, needed for ``px`` only)."""
+    """nm per coordinate unit of input columns that do not state their unit: ``nm`` 1, ``um``
+    1000, ``px`` the camera pixel size in nm (``pixel_size_nm``, needed for ``px``; without
+    ``px`` it is the pixel size of files whose coordinates are in pixels by their format,
+    e.g. Picasso, overriding the file's own)."""
     if unit not in UNITS:
         raise ValueError(f"unknown coordinate unit {unit!r}; choose one of {tuple(UNITS)}")
-    if (unit == "px") != (pixel_size_nm is not None):
-        raise ValueError("the pixel size (--pixel-size, nm) goes with --unit px, and only with it")
+    if pixel_size_nm is not None and not (np.isfinite(pixel_size_nm) and pixel_size_nm > 0):
+        raise ValueError(f"pixel size must be a positive length in nm, got {pixel_size_nm}")
     if unit != "px":
         return UNITS[unit]
-    if not (np.isfinite(pixel_size_nm) and pixel_size_nm > 0):
-        raise ValueError(f"pixel size must be a positive length in nm, got {pixel_size_nm}")
+    if pixel_size_nm is None:
+        raise ValueError("--unit px needs the camera pixel size (--pixel-size, nm)")
     return float(pixel_size_nm)
 
 
@@ -605,18 +617,46 @@ def check_units(path: str | os.PathLike, coords: np.ndarray, radius_nm: float) -
         )
 
 
-def _read(
-    path: Path, fmt: str, columns: Mapping[str, str] | None, factor: float, radius_nm: float
-) -> pd.DataFrame:
-    """One input in nm (``factor`` nm per unit), checked (`check_units`, no column that the
-    labels file adds)."""
-    table = read_localizations(path, fmt, columns)
+@dataclass(frozen=True)
+class Reading:
+    """How `apply_to_files` reads its inputs: ``fmt``, ``columns`` (`read_localizations`),
+    ``unit`` and ``factor`` (`unit_factor`) of columns that do not state their unit, the pixel
+    size (nm) of files in pixels, the output formats (`WRITE_FORMATS`) the table must allow."""
+
+    fmt: str
+    columns: Mapping[str, str] | None
+    unit: str
+    factor: float
+    pixel_size_nm: float | None
+    output_formats: tuple[str, ...]
+
+
+def _read(path: Path, how: Reading, radius_nm: float) -> pd.DataFrame:
+    """One input in nm, checked (`check_units`, no column that the labels file adds, the pixel
+    size a Picasso output needs)."""
+    table = read_localizations(path, how.fmt, how.columns, pixel_size_nm=how.pixel_size_nm)
     clash = [c for c in LABEL_COLUMNS if c in table.columns]
     if clash:
         raise LocalizationFileError(
             f"{path}: has columns {clash}, which miro apply writes into the labels file (is it a "
             "labels file of an earlier run?); rename them or give the original localizations"
         )
+    source = table.attrs.get("source", {})
+    stated = source.get("units", {}).get("x", "nm")
+    if how.factor != 1.0 and stated != "nm":
+        raise LocalizationFileError(
+            f"{path}: its coordinates are in {stated} by the file itself (already converted to "
+            f"nm); drop --unit {how.unit}"
+        )
+    if (
+        "picasso" in how.output_formats
+        and (how.pixel_size_nm or source.get("pixel_size_nm")) is None
+    ):
+        raise LocalizationFileError(
+            f"{path}: a Picasso output is in camera pixels and this file has no pixel size; "
+            "give --pixel-size NM"
+        )
+    factor = how.factor
     if factor != 1.0:
         for name in ("x", "y", "uncertainty"):
             if name in table:
@@ -695,16 +735,21 @@ def apply_to_files(
     device: str = "auto",
     batch_size: int = 8,
     force: bool = False,
+    output_formats: Sequence[str] = (),
 ) -> list[Applied]:
     """Squeeze localization files with MIRO (one model load), cluster them and write the
     results to ``out_dir``.
 
-    ``paths``: files, or folders standing for their CSV/TSV files (`expand_inputs`).
+    ``paths``: files, or folders standing for their localization files (`expand_inputs`).
     ``clusterer`` after the squeeze: ``dbscan`` (``miro_dbscan``: ``eps`` nm, ``min_samples``)
     or ``hdbscan`` (``miro_hdbscan``: ``min_cluster_size``, optional ``min_samples``); the
     optional baseline is plain DBSCAN on the raw localizations (``baseline_dbscan``).
-    ``unit``: the files' coordinate unit (`unit_factor`). See `load_model` for the window
+    ``unit``: the coordinate unit of columns that do not state theirs (`unit_factor`;
+    ``pixel_size_nm`` also serves files in pixels, e.g. Picasso). See `load_model` for the window
     defaults and `miro.data.readers.read_localizations` for ``fmt`` and ``columns``.
+    ``output_formats`` (`miro.data.writers.WRITE_FORMATS`) add the labelled localizations as
+    ``<stem>.thunderstorm.csv`` (``cluster`` column) and/or ``<stem>.picasso.hdf5`` + ``.yaml``
+    (``group`` column), with the MIRO clusters.
 
     Writes per input ``<stem>.csv`` (all atomically) ``<stem>.labels.csv`` (every input column,
     ``x``, ``y`` in nm, then ``x_squeezed``, ``y_squeezed`` (nm), ``miro_cluster`` (0 =
@@ -735,7 +780,16 @@ def apply_to_files(
         "device": device,
         "batch_size": _positive_int("batch_size", batch_size, 1),
     }
-    factor = unit_factor(unit, pixel_size_nm)
+    unknown = sorted(set(output_formats) - set(WRITE_FORMATS))
+    if unknown:
+        raise ValueError(f"unknown output formats {unknown}; choose from {WRITE_FORMATS}")
+    run["output_formats"], run["pixel_size_nm"] = (
+        tuple(dict.fromkeys(output_formats)),
+        pixel_size_nm,
+    )
+    how = Reading(
+        fmt, columns, unit, unit_factor(unit, pixel_size_nm), pixel_size_nm, run["output_formats"]
+    )
     paths = expand_inputs(paths)
     stems = [p.stem for p in paths]
     clash = sorted({s for s in stems if stems.count(s) > 1})
@@ -749,7 +803,9 @@ def apply_to_files(
     existing = [
         str(p)
         for stem in stems
-        for p in output_paths(stem, out_dir, run["baseline_dbscan"] is not None).values()
+        for p in output_paths(
+            stem, out_dir, run["baseline_dbscan"] is not None, run["output_formats"]
+        ).values()
         if p.exists()
     ]
     if existing and not force:
@@ -766,11 +822,8 @@ def apply_to_files(
     run["model_name"] = _checkpoint_name(Path(model_ckpt))
     radius_nm = radius * run["window_nm"]
     for path in paths:  # validate every file first: a bad one stops the run before any output
-        _read(path, fmt, columns, factor, radius_nm)
-    return [
-        _apply(_read(p, fmt, columns, factor, radius_nm), p.stem, model, radius, out_dir, **run)
-        for p in paths
-    ]
+        _read(path, how, radius_nm)
+    return [_apply(_read(p, how, radius_nm), p.stem, model, radius, out_dir, **run) for p in paths]
 
 
 def _apply(
@@ -788,6 +841,8 @@ def _apply(
     device: str,
     batch_size: int,
     model_name: str,
+    output_formats: tuple[str, ...],
+    pixel_size_nm: float | None,
 ) -> Applied:
     """Squeeze, cluster, describe and write one acquisition already read into ``table``."""
     coords = table[["x", "y"]].to_numpy()
@@ -829,8 +884,10 @@ def _apply(
     log.info("%s", summary)
     for warning in warnings:
         log.warning("%s", warning)
-    paths = output_paths(stem, out_dir, baseline="DBSCAN" in labels)
+    paths = output_paths(stem, out_dir, "DBSCAN" in labels, output_formats)
     write_csv_atomic(out, paths["labels"])
+    for fmt in output_formats:  # for ThunderSTORM / Picasso: the MIRO clusters
+        write_localizations(out, paths[fmt], fmt, "miro_cluster", pixel_size_nm)
     write_csv_atomic(tables["MIRO"], paths["clusters_miro"])
     if "DBSCAN" in tables:
         write_csv_atomic(tables["DBSCAN"], paths["clusters_dbscan"])

@@ -19,8 +19,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from miro.applications.apply import CLUSTERERS, UNITS, apply_to_files
+from miro.applications.apply import CLUSTERERS, INPUT_SUFFIXES, UNITS, apply_to_files
 from miro.data.readers import CANONICAL, FORMATS
+from miro.data.writers import WRITE_FORMATS
 
 BAD_INPUT = 2
 
@@ -52,7 +53,9 @@ def parser() -> argparse.ArgumentParser:
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="CSV/TSV localization files, or folders (their *.csv and *.tsv files)",
+        help="localization files (ThunderSTORM, Picasso, SMAP, rapidSTORM, DECODE, N-STORM, "
+        "ELYRA, CSV/TSV; the reader is picked by content), or folders (their files with "
+        "suffixes " + ", ".join(INPUT_SUFFIXES) + ")",
     )
     apply.add_argument("--checkpoint", required=True, help="trained MIRO checkpoint (model.pt)")
     apply.add_argument(
@@ -93,7 +96,20 @@ def parser() -> argparse.ArgumentParser:
         default="nm",
         help="unit of the x, y (and uncertainty) columns (default nm; px needs --pixel-size)",
     )
-    apply.add_argument("--pixel-size", type=float, help="camera pixel size in nm (--unit px)")
+    apply.add_argument(
+        "--pixel-size",
+        type=float,
+        help="camera pixel size in nm: for --unit px, and for files in pixels by their format "
+        "(Picasso, DECODE, 'x [px]'), overriding the file's own",
+    )
+    apply.add_argument(
+        "--output-format",
+        choices=WRITE_FORMATS,
+        action="append",
+        default=[],
+        help="also write the MIRO clusters as <stem>.thunderstorm.csv (cluster column) or "
+        "<stem>.picasso.hdf5 + .yaml (group column) (repeatable)",
+    )
     apply.add_argument(
         "--window-nm",
         type=float,
@@ -146,6 +162,7 @@ def _apply(args: argparse.Namespace) -> None:
         overlap_nm=args.overlap_nm,
         device=args.device,
         force=args.force,
+        output_formats=args.output_format,
     )
     for applied in written:
         print(applied.paths["labels"])

@@ -54,7 +54,7 @@ def cluster_colors(labels: np.ndarray) -> np.ndarray:
     return colors
 
 
-def _nice_length(span: float) -> float:
+def nice_length(span: float) -> float:
     """A 1-2-5 length near a quarter of ``span``, for the scale bar."""
     target = span / 4
     power = 10 ** math.floor(math.log10(target))
@@ -85,7 +85,7 @@ def plot_fov(ax: Axes, coords: np.ndarray, labels: np.ndarray, title: str) -> No
     ax.set_title(title)
     span = np.ptp(coords, axis=0).max()
     if span > 0:
-        length = _nice_length(span)
+        length = nice_length(span)
         bar = AnchoredSizeBar(ax.transData, length, f"{length:g} nm", "lower right", pad=0.3)
         bar.patch.set(facecolor="white", alpha=0.8, edgecolor="none")
         ax.add_artist(bar)
