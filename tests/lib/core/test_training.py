@@ -58,7 +58,8 @@ def test_same_seed_same_weights_and_loss_log(graphs, cfg, tmp_path, caplog):
 
     rows = list(csv.DictReader((tmp_path / "a" / "losses.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
-    assert set(rows[0]) == {"epoch", "loss", "L_r", "L_d", "L_ce", "seconds"}
+    assert set(rows[0]) == {"epoch", "loss", "L_r", "L_d", "L_ce", "seconds", "peak_mb"}
+    assert all(float(r["peak_mb"]) > 50 for r in rows)  # this process's peak RSS, MiB
     losses = [float(r["loss"]) for r in rows]
     assert losses[-1] < losses[0]
     for r in rows:
