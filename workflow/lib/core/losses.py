@@ -83,9 +83,7 @@ def _mean(values: Tensor, weight: Tensor | None) -> Tensor:
     if weight is None:
         return values.mean()
     inner = values[0, 0].numel()
-    return (values * weight.view(1, -1, *[1] * (values.ndim - 2))).sum() / (
-        values.shape[0] * inner
-    )
+    return (values * weight.view(1, -1, *[1] * (values.ndim - 2))).sum() / (values.shape[0] * inner)
 
 
 def miro_loss_terms(
