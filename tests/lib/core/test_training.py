@@ -12,12 +12,11 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from miro.core.checkpoint import load_checkpoint, save_checkpoint, training_record
-from miro.core.graph import build_graph
-from miro.core.model import MIRO
 from miro.core import training
-from miro.core.checkpoint import build_model
+from miro.core.checkpoint import build_model, load_checkpoint, save_checkpoint, training_record
+from miro.core.graph import build_graph
 from miro.core.losses import LossInputs, loss_inputs, miro_loss_terms
+from miro.core.model import MIRO
 from miro.core.training import (
     EagerStep,
     FastStep,
