@@ -241,12 +241,15 @@ def run_jobs(
                 str(out),
             ]
             cmd += ["--device", device, "--threads", str(threads)] + (["--fast"] if fast else [])
-            runs.append((out, subprocess.Popen(cmd)))
+            out.mkdir(parents=True)
+            with (out / "job.log").open("w") as log:  # the child holds its own handle
+                runs.append((out, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)))
         pids = [p.pid for _, p in runs]
         failed = [out for out, p in runs if p.wait() != 0]
         wall = time.perf_counter() - start
     if failed:
-        raise SystemExit(f"training jobs failed: {failed}")
+        tail = (failed[0] / "job.log").read_text()[-3000:]
+        raise SystemExit(f"training jobs failed: {failed}; the first one's log ends:\n{tail}")
     losses = [pd.read_csv(out / "losses.csv") for out, _ in runs]
     steady = [t["seconds"].iloc[1:].mean() for t in losses] if epochs_needed > 1 else None
     process_mb = [gpu.peak.get(pid) for pid in pids]
@@ -294,12 +297,12 @@ def throughput(args: argparse.Namespace) -> None:
             job_mb = alone["process_gpu_mb"] or (alone["peak_mb"] + 500 if cuda else None)
             safe = jobs_per_gpu(gpu_mb, job_mb, GPU_RESERVE) if cuda else None
             n = max(1, min(safe or max_concurrent, max_concurrent))
-            together = (
-                run_jobs(job_dir, fast, n, args.device, epochs, args.threads) if n > 1 else alone
-            )
+            runs = [(1, alone)]
+            if n > 1:
+                runs.append((n, run_jobs(job_dir, fast, n, args.device, epochs, args.threads)))
             if not fast:
                 eager_losses = alone["losses"]
-            for concurrent, run in ((1, alone), (n, together)):
+            for concurrent, run in runs:
                 epoch_s = run["steady_epoch_s"] or run["first_epoch_s"]
                 training_s = epoch_s * scale + (run["first_epoch_s"] - epoch_s)
                 row = {
@@ -318,7 +321,7 @@ def throughput(args: argparse.Namespace) -> None:
                         for a, b in zip(fa, ea, strict=True)
                     )
                 report["runs"].append(row)
-                mode = "alone" if concurrent == 1 and run is alone else "concurrent"
+                mode = "alone" if run is alone else "concurrent"
                 work = full["augment"]["n_graphs"] * full["model"]["steps"]
                 rates[name, row["step"], mode] = training_s / concurrent / work
                 print(json.dumps(row), flush=True)
