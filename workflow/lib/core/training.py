@@ -8,11 +8,13 @@ warm-up over the first ``warmup`` fraction of the steps to ``lr``, then cosine d
 picks the network: MIRO (default) or the conventional `miro.core.mpnn.MPNN` of the recurrent-steps
 ablation; checkpoints record it (absent = MIRO, as in older files). After every epoch
 the run writes ``last.pt`` (model, optimizer and RNG states, loss history, and the run's
-definition: its settings except ``epochs`` and ``device``, and a fingerprint of the training
-graphs) and ``losses.csv``. Calling `train` again on the same definition resumes after the last
-finished epoch and ends with the same weights as an uninterrupted run; a changed definition, or
-fewer epochs than already trained, starts afresh and logs why (docs/reproducibility.md). The
-final model is ``model.pt``.
+definition: its settings except ``epochs``, ``device`` and ``fast``, and a fingerprint of the
+training graphs) and ``losses.csv`` (with the peak memory so far, `peak_memory_mb`). Calling
+`train` again on the same definition resumes after the last finished epoch and ends with the
+same weights as an uninterrupted run; a changed definition, or fewer epochs than already
+trained, starts afresh and logs why (docs/reproducibility.md). The final model is ``model.pt``.
+Each mini-batch goes through a pluggable step, `EagerStep` or, with ``fast``, `FastStep` (the
+same math compiled; on CUDA as CUDA graphs over padded batches); the loop is the same.
 """
 
 from __future__ import annotations
@@ -255,14 +257,11 @@ class EagerStep:
     def inputs(self, batch: Data) -> tuple[Tensor, Tensor, Tensor, LossInputs]:
         """Model inputs (x, edge_index, edge_attr) and loss inputs of ``batch``, on the device."""
         batch = batch.to(self.device)
-        return batch.x, batch.edge_index, batch.edge_attr, loss_inputs(batch, *self._targets)
+        inputs = loss_inputs(batch, self.cfg.steps, self.cfg.k_star)
+        return batch.x, batch.edge_index, batch.edge_attr, inputs
 
     def __call__(self, batch: Data) -> tuple[Tensor, Tensor]:
         return self.forward_loss(self.model, *self.inputs(batch), self.cfg.alpha, self.cfg.beta)
-
-    @property
-    def _targets(self) -> tuple[int, int | None]:
-        return self.cfg.steps, self.cfg.k_star
 
 
 class FastStep(EagerStep):
@@ -293,7 +292,8 @@ class FastStep(EagerStep):
         self.forward_loss = torch.compile(_forward_loss, dynamic=True, mode=mode, backend=backend)
 
     def inputs(self, batch: Data) -> tuple[Tensor, Tensor, Tensor, LossInputs]:
-        tensors = batch.x, batch.edge_index, batch.edge_attr, loss_inputs(batch, *self._targets)
+        inputs = loss_inputs(batch, self.cfg.steps, self.cfg.k_star)
+        tensors = batch.x, batch.edge_index, batch.edge_attr, inputs
         if self.pad:
             tensors = pad_batch(*tensors)
         *model_inputs, inputs = tensors
