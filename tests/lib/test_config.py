@@ -140,6 +140,8 @@ def test_settings_slice_keeps_only_the_named_keys_in_place():
 
 def test_execution_settings_default_and_follow_the_config():
     assert execution_settings({})["device"] == "auto"
+    assert execution_settings({})["fast_training"] is False
+    assert execution_settings({"fast_training": True})["fast_training"] is True
     assert execution_settings({})["benchmark"]["retries"] >= 1
     given = execution_settings({"device": "cpu", "benchmark": {"local_dir": "/data"}})
     assert given["device"] == "cpu" and given["benchmark"]["local_dir"] == "/data"

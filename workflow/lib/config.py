@@ -103,6 +103,7 @@ TOP_LEVEL: dict[str, Any] = {
     "preset": "custom",
     "seed": 0,
     "device": "auto",
+    "fast_training": False,  # the compiled training step (miro.core.training.FastStep)
     "example_fov": None,  # None: the first test FOV of each dataset
     # one folder of local copies: <dir>/benchmark and <dir>/weights (offline runs)
     "local_copies": None,
@@ -394,12 +395,17 @@ def _sorted(value: Any) -> Any:
 
 
 def execution_settings(config: Mapping) -> dict[str, Any]:
-    """Settings that change how a job runs but not what it produces: the torch ``device`` and
-    how the benchmark and the authors' published files are reached (``benchmark``,
-    ``published``: local copy, base URL, retries; every file is verified against its manifest,
-    so the data is the same either way). Scripts read them from the raw config; they are not
-    rule params, so changing them re-runs nothing."""
-    return {"device": config.get("device") or TOP_LEVEL["device"], **_access(config)}
+    """Settings that change how a job runs but not what it produces: the torch ``device``,
+    ``fast_training`` (the compiled training step, equal to the eager one within float32
+    rounding: `miro.core.training.FastStep`) and how the benchmark and the authors' published
+    files are reached (``benchmark``, ``published``: local copy, base URL, retries; every file
+    is verified against its manifest, so the data is the same either way). Scripts read them
+    from the raw config; they are not rule params, so changing them re-runs nothing."""
+    return {
+        "device": config.get("device") or TOP_LEVEL["device"],
+        "fast_training": bool(config.get("fast_training", TOP_LEVEL["fast_training"])),
+        **_access(config),
+    }
 
 
 #: ``local_copies`` subfolder of each file source (the layout of a shared data folder).

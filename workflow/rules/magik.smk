@@ -29,6 +29,7 @@ rule magik_train:
         mem_mb=8000,
         runtime=240,
         gpu=1,
+        gpu_slots=1,
     params:
         config={k: v for k, v in asdict(MAGIK).items() if k != "device"},
     script:

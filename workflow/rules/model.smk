@@ -22,6 +22,7 @@ rule train:
         mem_mb=8000,
         runtime=240,
         gpu=1,
+        gpu_slots=1,
     params:
         settings=sliced(*TRAIN_KEYS),
         overrides=lambda wildcards: {"seed": SETTINGS["seed"]} | run_of(wildcards).train,

@@ -13,7 +13,7 @@ from miro.data.split import read_split
 from miro.files import write_bytes_atomic
 from miro.runlog import script_logging
 
-DEVICE = execution_settings(snakemake.config)["device"]
+EXECUTION = execution_settings(snakemake.config)
 torch.set_num_threads(snakemake.threads)  # the rule's threads, not every core
 
 with script_logging(snakemake.log[0]) as log:
@@ -24,7 +24,8 @@ with script_logging(snakemake.log[0]) as log:
         graphs,
         [f[["x", "y"]].to_numpy() for f in train_fovs.values()],
         **snakemake.params.overrides,
-        device=DEVICE,
+        device=EXECUTION["device"],
+        fast=EXECUTION["fast_training"],
     )
     log.info("training on %d graphs: %s", len(graphs), cfg)
     workdir = Path(snakemake.params.workdir)

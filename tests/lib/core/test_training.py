@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
+from torch_geometric.loader import DataLoader
 
-from miro.core.checkpoint import load_checkpoint, save_checkpoint, training_record
+from miro.core import training
+from miro.core.checkpoint import build_model, load_checkpoint, save_checkpoint, training_record
 from miro.core.graph import build_graph
+from miro.core.losses import LossInputs, loss_inputs, miro_loss_terms
 from miro.core.model import MIRO
-from miro.core.training import TrainConfig, train
+from miro.core.training import (
+    EagerStep,
+    FastStep,
+    TrainConfig,
+    bucket,
+    jobs_per_gpu,
+    pad_batch,
+    train,
+)
 
 RADIUS = 0.15
 
@@ -58,7 +70,8 @@ def test_same_seed_same_weights_and_loss_log(graphs, cfg, tmp_path, caplog):
 
     rows = list(csv.DictReader((tmp_path / "a" / "losses.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
-    assert set(rows[0]) == {"epoch", "loss", "L_r", "L_d", "L_ce", "seconds"}
+    assert set(rows[0]) == {"epoch", "loss", "L_r", "L_d", "L_ce", "seconds", "peak_mb"}
+    assert all(float(r["peak_mb"]) > 50 for r in rows)  # this process's peak RSS, MiB
     losses = [float(r["loss"]) for r in rows]
     assert losses[-1] < losses[0]
     for r in rows:
@@ -225,3 +238,114 @@ def test_invalid_training_input(graphs, cfg, tmp_path):
         train(graphs, replace(cfg, radius=0.3), tmp_path)
     with pytest.raises(ValueError, match="no targets"):
         train([build_graph(np.random.default_rng(1).random((10, 2)), RADIUS)], cfg, tmp_path)
+
+
+# The fast step's tolerance: float32 rounding of sums taken in another order (compiled kernels,
+# padded means), never a change of the math.
+FAST_RTOL, FAST_ATOL = 1e-5, 1e-6
+
+
+def step_losses(step_cls, graphs, cfg, steps, **kw):
+    """Per-step losses [loss, L_r, L_d, L_ce] and final parameters of ``steps`` Adam steps."""
+    torch.manual_seed(cfg.seed)
+    model = build_model(
+        "miro",
+        width=cfg.width,
+        steps=cfg.steps,
+        node_features=5,
+        edge_features=3,
+        num_classes=cfg.num_classes,
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    step = step_cls(model, cfg, torch.device("cpu"), **kw)
+    batches = DataLoader(
+        graphs,
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(cfg.seed),
+    )
+    curve = []
+    while len(curve) < steps:
+        for batch in batches:
+            loss, parts = step(batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            curve.append(parts.tolist())
+    return np.array(curve[:steps]), model.state_dict()
+
+
+def test_bucket_sizes_bound_the_padding():
+    sizes = [bucket(n) for n in range(1, 5000)]
+    assert all(n <= b <= max(8, 1.25 * n) for n, b in zip(range(1, 5000), sizes, strict=True))
+    assert len(set(sizes[1000:2000])) == 5  # 1024 .. 2048: four buckets per octave
+    assert [bucket(n) for n in (8, 9, 1500, 1537)] == [8, 10, 1536, 1792]
+
+
+def test_padded_batch_has_the_batch_loss_and_gradients(graphs, cfg):
+    batch = next(iter(DataLoader(graphs[:3], batch_size=3)))
+    torch.manual_seed(0)
+    model = MIRO(width=16, steps=3)
+    inputs = loss_inputs(batch, model.steps)
+
+    def loss_and_grads(x, edge_index, edge_attr, inputs: LossInputs):
+        model.zero_grad()
+        loss, parts = miro_loss_terms(model(x, edge_index, edge_attr), inputs, alpha=10.0)
+        loss.backward()
+        return parts, [p.grad.clone() for p in model.parameters()]
+
+    plain = loss_and_grads(batch.x, batch.edge_index, batch.edge_attr, inputs)
+    padded_args = pad_batch(batch.x, batch.edge_index, batch.edge_attr, inputs)
+    assert padded_args[0].shape[0] == bucket(batch.num_nodes + 1) > batch.num_nodes
+    assert padded_args[1].shape[1] == bucket(batch.num_edges)
+    padded = loss_and_grads(*padded_args)
+    torch.testing.assert_close(padded[0], plain[0], rtol=FAST_RTOL, atol=FAST_ATOL)
+    for a, b in zip(padded[1], plain[1], strict=True):
+        torch.testing.assert_close(a, b, rtol=FAST_RTOL, atol=FAST_ATOL)
+
+
+def test_fast_step_follows_the_eager_loss_curve(graphs, cfg):
+    """30 Adam steps of the padded, compiled step (backend aot_eager: the captured and
+    differentiated graph that inductor compiles; inductor itself is the slow test below)."""
+    eager, eager_weights = step_losses(EagerStep, graphs, cfg, 30)
+    fast, fast_weights = step_losses(FastStep, graphs, cfg, 30, pad=True, backend="aot_eager")
+    assert eager[-1, 0] < eager[0, 0]  # it learns, so the curves compare real training
+    np.testing.assert_allclose(fast, eager, rtol=FAST_RTOL, atol=FAST_ATOL)
+    for key, value in eager_weights.items():
+        torch.testing.assert_close(fast_weights[key], value, rtol=FAST_RTOL, atol=FAST_ATOL)
+
+
+@pytest.mark.slow
+def test_inductor_compiled_step_follows_the_eager_loss_curve(graphs, cfg):
+    """What ``fast: true`` runs on CPU: C++ kernels from inductor (about 2 min to compile here)."""
+    eager, _ = step_losses(EagerStep, graphs, cfg, 6)
+    fast, _ = step_losses(FastStep, graphs, cfg, 6, pad=True)
+    np.testing.assert_allclose(fast, eager, rtol=FAST_RTOL, atol=FAST_ATOL)
+
+
+def test_fast_training_equals_eager_and_resumes_either_way(graphs, cfg, tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        training, "FastStep", functools.partial(FastStep, pad=True, backend="aot_eager")
+    )
+    eager = train(graphs, cfg, tmp_path / "eager")
+    fast = train(graphs, replace(cfg, fast=True), tmp_path / "fast")
+    for key, value in weights(eager).items():
+        torch.testing.assert_close(weights(fast)[key], value, rtol=FAST_RTOL, atol=FAST_ATOL)
+    losses = [
+        np.loadtxt(tmp_path / d / "losses.csv", delimiter=",", skiprows=1, usecols=range(1, 5))
+        for d in ("eager", "fast")
+    ]
+    np.testing.assert_allclose(losses[1], losses[0], rtol=FAST_RTOL, atol=FAST_ATOL)
+    # an execution setting: an eager run resumes a fast one's epochs
+    messages = []
+    train(graphs, replace(cfg, epochs=4), tmp_path / "fast", log=messages.append)
+    assert [m.split(",")[0] for m in messages] == ["epoch 4"]
+
+
+def test_jobs_per_gpu():
+    assert jobs_per_gpu(143_771, 2_000) == 64  # an H200, 2 GB jobs, 10 % kept free
+    assert jobs_per_gpu(16_000, 9_000) == 1
+    assert jobs_per_gpu(8_000, 9_000) == 0
+    assert jobs_per_gpu(1000, 100, reserve=0.0) == 10
+    with pytest.raises(ValueError, match="job_mb > 0"):
+        jobs_per_gpu(1000, 0)

@@ -114,10 +114,7 @@ class MIRO(GraphNetwork):
         node_from_u = w_sr @ w_nu  # (2w, w): u -> [W_s h, W_r h] (without constants)
         edge_from_f = w_me @ w_ef  # (w, w): f -> W_e e (without constants)
 
-        # the receiver sum is a sum over bags of receiver-sorted edges
-        by_receiver = torch.argsort(receiver, stable=True)
-        incoming = torch.bincount(receiver, minlength=x.shape[0])
-        offsets = torch.cumsum(incoming, 0) - incoming
+        by_receiver, offsets = receiver_bags(receiver, x.shape[0])
 
         u = f = None
         displacements, logits = [], []
@@ -165,9 +162,7 @@ class MIRO(GraphNetwork):
             node_const[:, :w] += ee_b + self.message.bias  # once per edge, via its sender
             edge_w = (w_me @ w_ee @ self.edge_encoder.weight).T  # (edge_features, w)
             node_from_u, edge_from_f = w_sr @ w_nu, w_me @ w_ef
-            by_receiver = torch.argsort(receiver, stable=True)
-            incoming = torch.bincount(receiver, minlength=x.shape[0])
-            offsets = torch.cumsum(incoming, 0) - incoming
+            by_receiver, offsets = receiver_bags(receiver, x.shape[0])
 
             u = f = spare = None
             for _ in range(step % self.steps + 1):
@@ -184,6 +179,16 @@ class MIRO(GraphNetwork):
                 u = torch.relu(self.update(F.embedding_bag(by_receiver, f, offsets, mode="sum")))
             logits = None if self.classifier is None else self.classifier(u)
             return self.head(u), logits
+
+
+def receiver_bags(receiver: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
+    """The receiver sum as bags of `F.embedding_bag`: the edges ordered by receiver (stable), and
+    where each node's incoming edges start in that order. Found by ``searchsorted`` rather than
+    ``bincount``, so every shape follows from (E, N) alone, as compiled code and CUDA graphs
+    need (`miro.core.training`, ``fast``)."""
+    by_receiver = torch.argsort(receiver, stable=True)
+    nodes = torch.arange(num_nodes, device=receiver.device, dtype=receiver.dtype)
+    return by_receiver, torch.searchsorted(receiver[by_receiver], nodes)
 
 
 def literal_forward(model: MIRO, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> MIROOutput:

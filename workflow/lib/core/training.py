@@ -8,16 +8,20 @@ warm-up over the first ``warmup`` fraction of the steps to ``lr``, then cosine d
 picks the network: MIRO (default) or the conventional `miro.core.mpnn.MPNN` of the recurrent-steps
 ablation; checkpoints record it (absent = MIRO, as in older files). After every epoch
 the run writes ``last.pt`` (model, optimizer and RNG states, loss history, and the run's
-definition: its settings except ``epochs`` and ``device``, and a fingerprint of the training
-graphs) and ``losses.csv``. Calling `train` again on the same definition resumes after the last
-finished epoch and ends with the same weights as an uninterrupted run; a changed definition, or
-fewer epochs than already trained, starts afresh and logs why (docs/reproducibility.md). The
-final model is ``model.pt``.
+definition: its settings except ``epochs``, ``device`` and ``fast``, and a fingerprint of the
+training graphs) and ``losses.csv`` (with the peak memory so far, `peak_memory_mb`). Calling
+`train` again on the same definition resumes after the last finished epoch and ends with the
+same weights as an uninterrupted run; a changed definition, or fewer epochs than already
+trained, starts afresh and logs why (docs/reproducibility.md). The final model is ``model.pt``.
+Each mini-batch goes through a pluggable step, `EagerStep` or, with ``fast``, `FastStep` (the
+same math compiled; on CUDA as CUDA graphs over padded batches); the loop is the same.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
@@ -27,18 +31,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from tqdm import tqdm
 
 from miro.core.checkpoint import build_model, load_checkpoint, save_checkpoint
-from miro.core.losses import miro_loss
+from miro.core.losses import LOSS_PARTS, LossInputs, loss_inputs, miro_loss_terms
 from miro.core.model import MIRO, resolve_device
 from miro.core.mpnn import MPNN
 from miro.files import fingerprint, write_csv_atomic
 
-LOSS_COLUMNS = ("epoch", "loss", "L_r", "L_d", "L_ce", "seconds")
-RESUMABLE_CHANGES = {"epochs", "device"}  # settings that may differ when resuming
+LOSS_COLUMNS = ("epoch", *LOSS_PARTS, "seconds")
+MEMORY_COLUMN = "peak_mb"  # losses.csv's last column (`peak_memory_mb`), not a loss
+RESUMABLE_CHANGES = {"epochs", "device", "fast"}  # settings that may differ when resuming
 SCHEDULES = ("constant", "onecycle")
 _log = logging.getLogger(__name__)
 
@@ -63,6 +69,7 @@ class TrainConfig:
     epochs: int = 30
     seed: int = 0
     device: str = "auto"
+    fast: bool = False  # the fast training step (`FastStep`): same math, execution only
 
 
 def fov_extent(fovs: list[np.ndarray]) -> float:
@@ -187,21 +194,23 @@ def train(
     if state is not None:
         history = _resume(last, state, model, optimizer, generator, scheduler)
     progress = tqdm(range(len(history), cfg.epochs), initial=len(history), total=cfg.epochs)
+    step = (FastStep if cfg.fast else EagerStep)(model, cfg, device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     for epoch in progress:
         start = time.perf_counter()
-        totals = dict.fromkeys(LOSS_COLUMNS[1:5], 0.0)
+        totals = np.zeros(len(LOSS_PARTS))
         for batch in loader:
-            batch = batch.to(device)
-            out = model(batch.x, batch.edge_index, batch.edge_attr)
-            loss, parts = miro_loss(out, batch, alpha=cfg.alpha, beta=cfg.beta, k_star=cfg.k_star)
+            loss, parts = step(batch)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             scheduler.step()
-            for key in totals:
-                totals[key] += parts[key]
-        row = {"epoch": epoch + 1, **{k: v / len(loader) for k, v in totals.items()}}
+            totals += parts.tolist()  # one device sync per step
+        means = (totals / len(loader)).tolist()
+        row = {"epoch": epoch + 1, **dict(zip(LOSS_PARTS, means, strict=True))}
         row["seconds"] = time.perf_counter() - start
+        row[MEMORY_COLUMN] = peak_memory_mb(device)
         history.append(row)
         save_checkpoint(
             last,
@@ -214,7 +223,8 @@ def train(
             history=history,
             definition=definition,
         )
-        write_csv_atomic(pd.DataFrame(history, columns=LOSS_COLUMNS), out_dir / "losses.csv")
+        table = pd.DataFrame(history, columns=[*LOSS_COLUMNS, MEMORY_COLUMN])
+        write_csv_atomic(table, out_dir / "losses.csv")
         progress.set_postfix(loss=f"{row['loss']:.4f}")
         if log is not None:
             log(", ".join(f"{k} {v:.6g}" for k, v in row.items()))
@@ -231,6 +241,144 @@ def train(
         n_graphs=len(graphs),
     )
     return final
+
+
+class EagerStep:
+    """Forward pass and loss of one mini-batch, as written: the reference step of `train`.
+
+    Calling it on a batch returns the loss to back-propagate and its parts ``LOSS_PARTS``
+    (`miro.core.losses.miro_loss_terms`); `train` does the rest (backward, optimizer).
+    """
+
+    def __init__(self, model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> None:
+        self.model, self.cfg, self.device = model, cfg, device
+        self.forward_loss = _forward_loss
+
+    def inputs(self, batch: Data) -> tuple[Tensor, Tensor, Tensor, LossInputs]:
+        """Model inputs (x, edge_index, edge_attr) and loss inputs of ``batch``, on the device."""
+        batch = batch.to(self.device)
+        inputs = loss_inputs(batch, self.cfg.steps, self.cfg.k_star)
+        return batch.x, batch.edge_index, batch.edge_attr, inputs
+
+    def __call__(self, batch: Data) -> tuple[Tensor, Tensor]:
+        return self.forward_loss(self.model, *self.inputs(batch), self.cfg.alpha, self.cfg.beta)
+
+
+class FastStep(EagerStep):
+    """`EagerStep`'s math, faster (``fast: true``; docs/reference.md#training).
+
+    Forward pass and loss run as one ``torch.compile``d function (fused element-wise work and
+    gathers; on CUDA, mode ``reduce-overhead``: replayed CUDA graphs instead of hundreds of
+    kernel launches per step). With ``pad`` (default: on CUDA, where every new shape records a
+    new graph) each batch is padded to bucketed sizes (`pad_batch`) whose loss is that of the
+    batch itself. Matmuls stay float32 (no TF32), so losses and weights equal the eager step's
+    within float32 rounding (tests/lib/core/test_training.py states the tolerance); which step
+    ran is therefore an execution setting, like the device.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        cfg: TrainConfig,
+        device: torch.device,
+        *,
+        pad: bool | None = None,
+        backend: str = "inductor",
+    ) -> None:
+        super().__init__(model, cfg, device)
+        self.cuda = device.type == "cuda"
+        self.pad = self.cuda if pad is None else pad
+        mode = "reduce-overhead" if self.cuda else None
+        self.forward_loss = torch.compile(_forward_loss, dynamic=True, mode=mode, backend=backend)
+
+    def inputs(self, batch: Data) -> tuple[Tensor, Tensor, Tensor, LossInputs]:
+        inputs = loss_inputs(batch, self.cfg.steps, self.cfg.k_star)
+        tensors = batch.x, batch.edge_index, batch.edge_attr, inputs
+        if self.pad:
+            tensors = pad_batch(*tensors)
+        *model_inputs, inputs = tensors
+        move = lambda t: None if t is None else t.to(self.device, non_blocking=True)  # noqa: E731
+        return (*map(move, model_inputs), LossInputs(*map(move, inputs)))
+
+    def __call__(self, batch: Data) -> tuple[Tensor, Tensor]:
+        if self.cuda:  # the previous step's graph outputs (already read) may be overwritten
+            torch.compiler.cudagraph_mark_step_begin()
+        return super().__call__(batch)
+
+
+def _forward_loss(
+    model: torch.nn.Module,
+    x: Tensor,
+    edge_index: Tensor,
+    edge_attr: Tensor,
+    inputs: LossInputs,
+    alpha: float,
+    beta: float,
+) -> tuple[Tensor, Tensor]:
+    return miro_loss_terms(model(x, edge_index, edge_attr), inputs, alpha=alpha, beta=beta)
+
+
+def bucket(n: int) -> int:
+    """``n`` rounded up to one of four sizes per octave (5, 6, 7 or 8 x 2^k, at least 8): at
+    most 25 % padding, and few distinct shapes over a data set."""
+    if n <= 8:
+        return 8
+    quarter = 1 << (n.bit_length() - 3)
+    return -(-n // quarter) * quarter
+
+
+def pad_batch(
+    x: Tensor, edge_index: Tensor, edge_attr: Tensor, inputs: LossInputs
+) -> tuple[Tensor, Tensor, Tensor, LossInputs]:
+    """A batch padded to ``bucket(N + 1)`` nodes and ``bucket(E)`` edges, with the same loss.
+
+    The padding nodes have zero features, positions and targets; every padding edge is a
+    zero-length self-loop of the first padding node, so no message reaches a real node. The
+    loss weighs real nodes and edges by 1 / N and 1 / E and padding by 0
+    (`miro.core.losses.LossInputs`), so it is the batch's own mean; the padding's gradients
+    are zero.
+    """
+    n, e = x.shape[0], edge_index.shape[1]
+    extra_n, extra_e = bucket(n + 1) - n, bucket(e) - e
+
+    def nodes(t: Tensor | None, dim: int = 0, value: float = 0.0) -> Tensor | None:
+        if t is None:
+            return None
+        pad = [0, 0] * (t.ndim - 1 - dim) + [0, extra_n]
+        return torch.nn.functional.pad(t, pad, value=value)
+
+    def weights(count: int, extra: int) -> Tensor:
+        return torch.cat([torch.full((count,), 1.0 / max(count, 1)), torch.zeros(extra)])
+
+    padded = LossInputs(
+        target=nodes(inputs.target, dim=1),
+        pos=nodes(inputs.pos),
+        radius=nodes(inputs.radius, value=1.0),
+        edge_index=torch.nn.functional.pad(inputs.edge_index, [0, extra_e], value=n),
+        classes=nodes(inputs.classes),
+        node_weight=weights(n, extra_n),
+        edge_weight=weights(e, extra_e),
+    )
+    edge_attr = torch.nn.functional.pad(edge_attr, [0, 0, 0, extra_e])
+    return nodes(x), padded.edge_index, edge_attr, padded
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """This process's peak memory so far, MiB: on CUDA what torch's allocator has held
+    (``max_memory_reserved``, reset when `train` starts; the CUDA context, some 500 MiB, comes
+    on top), elsewhere the peak resident set size."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_reserved(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def jobs_per_gpu(gpu_mb: float, job_mb: float, reserve: float = 0.1) -> int:
+    """How many training jobs of peak ``job_mb`` (MiB, the whole process: tensors, allocator
+    cache and CUDA context) fit at once in a GPU of ``gpu_mb``, keeping ``reserve`` of it free:
+    the ``--resources gpu_slots=N`` of a Snakemake run (docs/usage.md)."""
+    if job_mb <= 0 or not 0 <= reserve < 1:
+        raise ValueError(f"need job_mb > 0 and 0 <= reserve < 1, got {job_mb=}, {reserve=}")
+    return max(math.floor(gpu_mb * (1 - reserve) / job_mb), 0)
 
 
 def learning_rate_schedule(
