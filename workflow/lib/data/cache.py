@@ -37,6 +37,7 @@ from miro.files import atomic_path
 APP = "miro-workflow"
 ENV = "MIRO_CACHE"
 TIMEOUT = 60.0  # seconds to connect, or between two chunks of a download
+CHUNK = 1 << 16  # bytes read at a time
 log = logging.getLogger(__name__)
 # pooch's own log handler writes to the stderr of import time, not to the rule's log
 # (miro.runlog); its messages are replaced by those of _Downloader.
@@ -89,7 +90,7 @@ def cached(
         urls={path: url},
         retry_if_failed=retries,
     )
-    downloader = _Downloader(retries + 1, progressbar=progress, timeout=TIMEOUT)
+    downloader = _Downloader(retries + 1, progressbar=progress, timeout=TIMEOUT, chunk_size=CHUNK)
     try:
         found = Path(store.fetch(path, downloader=downloader))
     except ValueError as err:  # pooch: the downloaded file's hash is not the known one
