@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -50,3 +54,45 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(autouse=True)
+def download_cache(tmp_path_factory, monkeypatch) -> Path:
+    """This test's own download cache (``MIRO_CACHE``, `miro.data.cache`): no test reads or
+    fills the user's cache, and none sees another test's downloads."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MIRO_CACHE", str(cache))
+    return cache
+
+
+class RecordingHandler(SimpleHTTPRequestHandler):
+    """Static files; records each request path and answers 503 while ``server.failures`` > 0."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.server.requests.append(unquote(self.path))
+        if self.server.failures > 0:
+            self.server.failures -= 1
+            self.send_error(503)
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """A real HTTP server on a free local port serving ``server.root`` (``tmp_path/served``) at
+    ``server.url``; ``server.requests`` lists the decoded paths asked for, and the next
+    ``server.failures`` requests are answered 503."""
+    root = tmp_path / "served"
+    root.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(RecordingHandler, directory=str(root)))
+    server.root, server.url = root, f"http://127.0.0.1:{server.server_port}"
+    server.requests, server.failures = [], 0
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()

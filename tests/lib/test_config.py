@@ -148,6 +148,16 @@ def test_execution_settings_default_and_follow_the_config():
     assert given["benchmark"]["base_url"].startswith("https://")
 
 
+def test_cache_dir_is_an_execution_setting_and_must_be_a_folder(tmp_path):
+    assert execution_settings({})["cache_dir"] is None  # $MIRO_CACHE or the OS cache
+    assert execution_settings({"cache_dir": "/c"})["cache_dir"] == "/c"
+    assert load_settings(rings() | {"cache_dir": str(tmp_path)})["cache_dir"] == str(tmp_path)
+    (tmp_path / "file").write_text("x")
+    assert problems(rings() | {"cache_dir": str(tmp_path / "file")}) == [
+        f"config.yaml: cache_dir: {tmp_path / 'file'} is a file, not a folder"
+    ]
+
+
 def test_local_copies_fills_the_local_dirs_that_are_not_set():
     given = execution_settings({"local_copies": "/shared", "published": {"local_dir": "/w"}})
     assert given["benchmark"]["local_dir"] == "/shared/benchmark"

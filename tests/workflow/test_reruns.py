@@ -93,8 +93,9 @@ def test_a_report_label_reruns_only_the_tables(tiny_run, tmp_path):
     [
         set_in("defaults", "augment", "chunks", value=3),  # worker processes of augment
         set_in("device", value="auto"),
+        set_in("cache_dir", value="/elsewhere/miro-cache"),  # the download cache
     ],
-    ids=["augment-workers", "device"],
+    ids=["augment-workers", "device", "cache-dir"],
 )
 def test_execution_settings_rerun_nothing(tiny_run, tmp_path, change):
     assert planned_rules(tiny_run, tmp_path, change) == set()

@@ -107,6 +107,8 @@ TOP_LEVEL: dict[str, Any] = {
     "example_fov": None,  # None: the first test FOV of each dataset
     # one folder of local copies: <dir>/benchmark and <dir>/weights (offline runs)
     "local_copies": None,
+    # the download cache of every clone; None = $MIRO_CACHE, else the OS user cache
+    "cache_dir": None,
     "benchmark": {"local_dir": None, "base_url": UPSTREAM_RAW, "retries": 4},
     # the authors' files (DeepTrackAI/MIRO, pinned): local copy with the upstream layout
     "published": {"local_dir": None, "base_url": PUBLISHED_RAW, "retries": 4},
@@ -398,12 +400,14 @@ def execution_settings(config: Mapping) -> dict[str, Any]:
     """Settings that change how a job runs but not what it produces: the torch ``device``,
     ``fast_training`` (the compiled training step, equal to the eager one within float32
     rounding: `miro.core.training.FastStep`) and how the benchmark and the authors' published
-    files are reached (``benchmark``, ``published``: local copy, base URL, retries; every file
-    is verified against its manifest, so the data is the same either way). Scripts read them
-    from the raw config; they are not rule params, so changing them re-runs nothing."""
+    files are reached (``benchmark``, ``published``: local copy, base URL, retries;
+    ``cache_dir``: the download cache, `miro.data.cache`; every file is verified against its
+    manifest, so the data is the same either way). Scripts read them from the raw config; they
+    are not rule params, so changing them re-runs nothing."""
     return {
         "device": config.get("device") or TOP_LEVEL["device"],
         "fast_training": bool(config.get("fast_training", TOP_LEVEL["fast_training"])),
+        "cache_dir": config.get("cache_dir"),
         **_access(config),
     }
 
@@ -535,6 +539,8 @@ def _cross_field_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
     yield from _dataset_problems(config, settings)
     yield from _benchmark_problems(settings)
     yield from _published_problems(settings)
+    if settings["cache_dir"] and Path(settings["cache_dir"]).expanduser().is_file():
+        yield f"cache_dir: {settings['cache_dir']} is a file, not a folder"
     yield from _example_fov_problems(settings)
     yield from _experiment_problems(settings)
     yield from _ablation_problems(settings)

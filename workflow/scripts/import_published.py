@@ -16,7 +16,8 @@ from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
     settings = snakemake.params.settings  # miro.config.published_import
-    published = execution_settings(snakemake.config)["published"]
+    access = execution_settings(snakemake.config)
+    published = access["published"]
     path = settings["path"]
     output = Path(snakemake.output[0])
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -28,6 +29,7 @@ with script_logging(snakemake.log[0]) as log:
             local_file=settings["published_file"],
             local_dir=published["local_dir"],
             base_url=published["base_url"],
+            cache_dir=access["cache_dir"],
             retries=published["retries"],
         )
         log.info("%s@%s/%s verified", PUBLISHED_REPO, PUBLISHED_COMMIT, path)

@@ -14,7 +14,8 @@ from miro.data.published_files import (
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
-    published = execution_settings(snakemake.config)["published"]
+    access = execution_settings(snakemake.config)
+    published = access["published"]
     path, output = snakemake.wildcards.path, Path(snakemake.output[0])
     output.parent.mkdir(parents=True, exist_ok=True)
     fetch_published(
@@ -23,6 +24,7 @@ with script_logging(snakemake.log[0]) as log:
         manifest=load_manifest(snakemake.params.manifest),
         local_dir=published["local_dir"],
         base_url=published["base_url"],
+        cache_dir=access["cache_dir"],
         retries=published["retries"],
     )
     log.info("%s@%s/%s verified -> %s", PUBLISHED_REPO, PUBLISHED_COMMIT, path, output)

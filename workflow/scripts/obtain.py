@@ -9,9 +9,10 @@ from miro.data.simulate import simulate_dataset, write_fov_csv
 from miro.runlog import script_logging
 
 
-def main(dataset: dict, benchmark: dict, manifest: Path, out_dir: Path, log) -> None:
+def main(dataset: dict, access: dict, manifest: Path, out_dir: Path, log) -> None:
     with staged_dir(out_dir) as tmp:
         if dataset["source"] == "benchmark":
+            benchmark = access["benchmark"]
             local = benchmark["local_dir"]
             paths = fetch_folder(
                 dataset["folder"],
@@ -19,6 +20,7 @@ def main(dataset: dict, benchmark: dict, manifest: Path, out_dir: Path, log) -> 
                 manifest=load_manifest(manifest),
                 local_dir=Path(local) if local else None,
                 base_url=benchmark["base_url"],
+                cache_dir=access["cache_dir"],
                 retries=benchmark["retries"],
             )
             files = {fov_number(p.name): p.replace(tmp / p.name) for p in paths}
@@ -39,7 +41,7 @@ def main(dataset: dict, benchmark: dict, manifest: Path, out_dir: Path, log) -> 
 with script_logging(snakemake.log[0]) as log:
     main(
         snakemake.params.dataset,
-        execution_settings(snakemake.config)["benchmark"],
+        execution_settings(snakemake.config),
         Path(snakemake.params.manifest),
         Path(snakemake.output[0]),
         log,

@@ -26,7 +26,8 @@ from miro.config import published_models
 from miro.core.checkpoint import load_checkpoint, parameter_count
 from miro.core.graph import fov_graph
 from miro.core.squeeze import squeeze
-from miro.data.benchmark import FOLDERS, ChecksumError
+from miro.data.benchmark import FOLDERS
+from miro.data.cache import ChecksumError
 from miro.data.simulate import simulate_fov
 
 PATH = "benchmark/models/model_scenario_8.pt"
@@ -184,9 +185,16 @@ def test_download_from_a_server_with_the_repository_layout(tmp_path, small):
         got = fetch_published(PATH, tmp_path / "dl.pt", manifest=manifest, base_url=url, retries=0)
         assert got.read_bytes() == file.read_bytes()
         assert load_published(got, steps=2).width == 16
-        served.write_bytes(served.read_bytes()[:-1])  # truncated upstream file
+        served.write_bytes(served.read_bytes()[:-1])  # truncated upstream file, empty cache
         with pytest.raises(ChecksumError, match=PATH):
-            fetch_published(PATH, tmp_path / "bad.pt", manifest=manifest, base_url=url, retries=0)
+            fetch_published(
+                PATH,
+                tmp_path / "bad.pt",
+                manifest=manifest,
+                base_url=url,
+                cache_dir=tmp_path / "empty-cache",
+                retries=0,
+            )
         assert not (tmp_path / "bad.pt").exists()
     finally:
         server.shutdown()

@@ -1,50 +1,33 @@
+import os
 import shutil
-import threading
 from dataclasses import dataclass
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote
 
 import pandas as pd
 import pytest
+from pooch import file_hash
 
 from miro.data.benchmark import (
     FOLDERS,
+    UPSTREAM_COMMIT,
+    UPSTREAM_REPO,
     BenchmarkError,
-    ChecksumError,
     fetch_folder,
     fov_number,
     list_fovs,
     load_manifest,
-    sha256sum,
-    verify_file,
 )
+from miro.data.cache import ChecksumError
 
 FOLDER = "Ground Truth - Scenario 5"
-FAST = {"retries": 2, "backoff": 0.001, "timeout": 5.0, "progress": False}
-
-
-class RecordingHandler(SimpleHTTPRequestHandler):
-    """Static files; records each request path and answers 503 while ``server.failures`` > 0."""
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.server.requests.append(unquote(self.path))
-        if self.server.failures > 0:
-            self.server.failures -= 1
-            self.send_error(503)
-            return
-        super().do_GET()
+FAST = {"retries": 1, "progress": False}
 
 
 @dataclass
 class Upstream:
     root: Path  # served folder with the upstream layout
     url: str
-    server: ThreadingHTTPServer
+    server: object  # the http_server fixture: .requests, .failures
     manifest: pd.DataFrame  # rows of the served files only
 
     def served(self, name: str) -> Path:
@@ -60,23 +43,15 @@ def manifest(repo_root):
 
 
 @pytest.fixture
-def upstream(tmp_path, benchmark_dir, manifest):
+def upstream(http_server, benchmark_dir, manifest):
     """Three files of one benchmark folder, served over real HTTP on a free local port."""
     files = sorted((benchmark_dir / FOLDER).glob("*.csv"))[:3]
-    (tmp_path / "served" / FOLDER).mkdir(parents=True)
+    (http_server.root / FOLDER).mkdir()
     for f in files:
-        shutil.copy(f, tmp_path / "served" / FOLDER / f.name)
+        shutil.copy(f, http_server.root / FOLDER / f.name)
     rows = manifest[(manifest["folder"] == FOLDER) & manifest["file"].isin([f.name for f in files])]
     assert len(rows) == 3
-    handler = partial(RecordingHandler, directory=str(tmp_path / "served"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.requests, server.failures = [], 0
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    yield Upstream(tmp_path / "served", f"http://127.0.0.1:{server.server_port}", server, rows)
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    return Upstream(http_server.root, http_server.url, http_server, rows)
 
 
 def fetch(upstream: Upstream, dest: Path, **kwargs) -> list[Path]:
@@ -92,22 +67,35 @@ def corrupt(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_download_verifies_and_skips_present_files(tmp_path, upstream):
-    dest = tmp_path / "dest"
-    paths = fetch(upstream, dest)
-    assert [p.parent for p in paths] == [dest / FOLDER] * 3
-    assert [fov_number(p) for p in paths] == sorted(fov_number(p) for p in paths)
-    expected = upstream.manifest.set_index("file")
-    for path in paths:
-        assert verify_file(path, expected.at[path.name, "bytes"], expected.at[path.name, "sha256"])
-        assert path.read_bytes() == upstream.served(path.name).read_bytes()
+def test_a_second_clone_with_the_same_cache_downloads_nothing(tmp_path, upstream, download_cache):
+    first = fetch(upstream, tmp_path / "clone1" / "results")
+    assert [p.parent for p in first] == [tmp_path / "clone1" / "results" / FOLDER] * 3
+    assert [fov_number(p) for p in first] == sorted(fov_number(p) for p in first)
     assert len(upstream.server.requests) == 3
-    assert sorted(p.name for p in (dest / FOLDER).iterdir()) == sorted(upstream.manifest["file"])
-    again = fetch(upstream, dest)
-    assert again == paths and len(upstream.server.requests) == 3  # nothing fetched twice
+    second = fetch(upstream, tmp_path / "clone2" / "results")
+    assert len(upstream.server.requests) == 3  # every file from the cache
+    expected = upstream.manifest.set_index("file")
+    entries = download_cache / UPSTREAM_REPO / UPSTREAM_COMMIT / FOLDER
+    for one, two in zip(first, second, strict=True):
+        assert one.read_bytes() == two.read_bytes() == upstream.served(one.name).read_bytes()
+        assert file_hash(str(two)) == expected.at[two.name, "sha256"]
+        assert not os.path.samefile(two, entries / two.name)  # results hold copies
+    assert sorted(p.name for p in entries.iterdir()) == sorted(upstream.manifest["file"])
 
 
-def test_corrupted_download_fails_and_leaves_nothing(tmp_path, upstream):
+def test_a_corrupted_cache_entry_is_downloaded_again(tmp_path, upstream, download_cache):
+    paths = fetch(upstream, tmp_path / "a")
+    entry = download_cache / UPSTREAM_REPO / UPSTREAM_COMMIT / FOLDER / paths[1].name
+    corrupt(entry)
+    again = fetch(upstream, tmp_path / "b")
+    assert again[1].read_bytes() == entry.read_bytes() == paths[1].read_bytes()
+    assert upstream.requests_for(paths[1].name) == 2
+    assert upstream.requests_for(paths[0].name) == upstream.requests_for(paths[2].name) == 1
+
+
+def test_a_corrupted_download_names_the_file_and_the_url_and_leaves_nothing(
+    tmp_path, upstream, download_cache
+):
     name = upstream.manifest["file"].iloc[1]
     row = upstream.manifest.iloc[1]
     corrupt(upstream.served(name))
@@ -115,43 +103,28 @@ def test_corrupted_download_fails_and_leaves_nothing(tmp_path, upstream):
     with pytest.raises(ChecksumError) as info:
         fetch(upstream, dest)
     message = str(info.value)
-    assert name in message and row["sha256"] in message
-    assert sha256sum(upstream.served(name)) in message  # expected vs got
+    assert f"{FOLDER}/{name} from {upstream.url}/Ground%20Truth%20-%20Scenario%205/" in message
+    assert row["sha256"] in message and file_hash(str(upstream.served(name))) in message
     assert upstream.requests_for(name) == FAST["retries"] + 1
-    assert name not in {p.name for p in (dest / FOLDER).iterdir()}
-    assert not [p for p in (dest / FOLDER).iterdir() if p.name.startswith(".")]
-
-
-def test_truncated_download_reports_sizes(tmp_path, upstream):
-    name, size = upstream.manifest[["file", "bytes"]].iloc[0]
-    upstream.served(name).write_bytes(upstream.served(name).read_bytes()[:100])
-    with pytest.raises(ChecksumError, match=f"{name}.*expected {size} bytes.*got 100 bytes"):
-        fetch(upstream, tmp_path)
-
-
-def test_truncated_existing_file_is_fetched_again(tmp_path, upstream):
-    paths = fetch(upstream, tmp_path)
-    good = paths[1].read_bytes()
-    paths[1].write_bytes(good[: len(good) // 2])
-    fetch(upstream, tmp_path)
-    assert paths[1].read_bytes() == good
-    assert upstream.requests_for(paths[1].name) == 2
-    assert upstream.requests_for(paths[0].name) == 1
+    for folder in (dest / FOLDER, download_cache / UPSTREAM_REPO / UPSTREAM_COMMIT / FOLDER):
+        assert name not in {p.name for p in folder.iterdir()}
+        assert not [p for p in folder.iterdir() if p.name not in set(upstream.manifest["file"])]
 
 
 def test_server_errors_are_retried(tmp_path, upstream):
-    upstream.server.failures = FAST["retries"]
-    paths = fetch(upstream, tmp_path)
-    assert len(paths) == 3 and len(upstream.server.requests) == 3 + FAST["retries"]
+    upstream.server.failures = 1
+    paths = fetch(upstream, tmp_path / "a")
+    assert len(paths) == 3 and len(upstream.server.requests) == 3 + 1
     upstream.server.failures = 100
-    with pytest.raises(BenchmarkError, match="503"):
-        fetch(upstream, tmp_path / "b")
+    with pytest.raises(BenchmarkError, match=r"503.*2 attempts.*local_copies") as info:
+        fetch(upstream, tmp_path / "b", cache_dir=tmp_path / "empty-cache")
+    assert f"{upstream.url}/Ground%20Truth%20-%20Scenario%205/" in str(info.value)
 
 
 def test_missing_upstream_file_is_not_retried(tmp_path, upstream):
     name = upstream.manifest["file"].iloc[0]
     upstream.served(name).unlink()
-    with pytest.raises(BenchmarkError, match="404"):
+    with pytest.raises(BenchmarkError, match=r"404.*1 attempt\)"):
         fetch(upstream, tmp_path)
     assert upstream.requests_for(name) == 1
 
@@ -159,29 +132,31 @@ def test_missing_upstream_file_is_not_retried(tmp_path, upstream):
 def test_offline_without_local_copy_says_what_to_set(tmp_path, manifest, closed_port_url):
     url = closed_port_url
     with pytest.raises(BenchmarkError) as info:
-        fetch_folder(FOLDER, tmp_path, manifest=manifest, base_url=url, **FAST)
+        fetch_folder(FOLDER, tmp_path, manifest=manifest, base_url=url, retries=0)
     message = str(info.value)
-    assert "benchmark.local_dir" in message
+    assert "local_copies: DIR" in message and "benchmark.local_dir" in message
     assert f"{url}/Ground%20Truth%20-%20Scenario%205/" in message
     assert not (tmp_path / FOLDER).exists() or not any((tmp_path / FOLDER).iterdir())
 
 
-def test_local_copy_is_checked_and_copied(tmp_path, upstream):
+def test_local_copy_is_checked_and_copied_without_the_network(tmp_path, upstream, download_cache):
     dest = tmp_path / "dest"
     paths = fetch(upstream, dest, local_dir=upstream.root, base_url="http://unused")
     assert len(paths) == 3 and not upstream.server.requests
+    assert not any(download_cache.iterdir())  # local copies bypass the cache
     for path in paths:
         assert not path.is_symlink()
         assert path.read_bytes() == upstream.served(path.name).read_bytes()
     name = paths[2].name
     corrupt(upstream.served(name))
     paths[2].unlink()
-    with pytest.raises(ChecksumError, match=f"{name} from {upstream.served(name)}.*expected"):
+    with pytest.raises(ChecksumError, match=f"{name} does not match the manifest: expected"):
         fetch(upstream, dest, local_dir=upstream.root)
     assert not paths[2].exists()
     upstream.served(name).unlink()
     with pytest.raises(BenchmarkError, match=f"{name} is missing from the local benchmark copy"):
         fetch(upstream, dest, local_dir=upstream.root)
+    assert not upstream.server.requests
 
 
 @pytest.mark.benchmark_data
@@ -238,16 +213,6 @@ def test_list_fovs(tmp_path, benchmark_dir):
         list_fovs(tmp_path)
     with pytest.raises(BenchmarkError, match="no CSV files"):
         list_fovs(tmp_path / "empty")
-
-
-def test_verify_file(tmp_path):
-    path = tmp_path / "f.csv"
-    path.write_bytes(b"x,y\n1,2\n")
-    digest = sha256sum(path)
-    assert verify_file(path, 8, digest)
-    assert not verify_file(path, 9, digest)
-    assert not verify_file(path, 8, "0" * 64)
-    assert not verify_file(tmp_path / "missing.csv", 8, digest)
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,11 @@ import json
 import pandas as pd
 import pytest
 
-from miro.data.benchmark import ChecksumError
+from miro.data.cache import ChecksumError
 from miro.data.published_files import (
     METADATA_PATH,
     PUBLISHED_COMMIT,
+    PUBLISHED_REPO,
     PublishedError,
     authors_params,
     fetch_published,
@@ -101,8 +102,23 @@ def test_offline_without_a_local_copy_names_the_url_and_the_setting(
         )
     message = str(err.value)
     assert f"cannot download {url}/{METADATA_PATH}" in message
-    assert "published.local_dir" in message and PUBLISHED_COMMIT in message
+    assert "local_copies: DIR" in message and "published.local_dir" in message
+    assert PUBLISHED_COMMIT in message
     assert "published_file" not in message  # only checkpoints have a per-dataset file
+
+
+def test_downloads_share_the_cache_of_every_clone(tmp_path, copy, http_server, download_cache):
+    root, manifest = copy
+    (http_server.root / METADATA_PATH).parent.mkdir(parents=True)
+    (http_server.root / METADATA_PATH).write_bytes((root / METADATA_PATH).read_bytes())
+    for clone in ("clone1", "clone2"):
+        got = fetch_published(
+            METADATA_PATH, tmp_path / clone / "m.json", manifest=manifest, base_url=http_server.url
+        )
+        assert got.read_bytes() == (root / METADATA_PATH).read_bytes()
+    assert http_server.requests == [f"/{METADATA_PATH}"]  # the second clone: from the cache
+    entry = download_cache / PUBLISHED_REPO / PUBLISHED_COMMIT / METADATA_PATH
+    assert entry.read_bytes() == got.read_bytes()
 
 
 def test_the_manifest_pins_the_metadata_file(repo_root):

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pooch import file_hash
 from torch import Tensor
 
 from miro.core.checkpoint import save_checkpoint
 from miro.core.graph import NUM_EIGENVECTORS
 from miro.core.model import MIRO
-from miro.data.benchmark import sha256sum
 from miro.data.published_files import (
     PUBLISHED_COMMIT,
     PUBLISHED_RAW,
@@ -196,7 +196,7 @@ def convert_published(
     train = {
         "source": "published",
         **source_info,
-        "sha256": sha256sum(src),
+        "sha256": file_hash(str(src), alg="sha256"),
         "k_star": k_star,
         "class_names": list(class_names),
     }

@@ -7,8 +7,9 @@ file the workflow uses from it (the checkpoints, ``benchmark/metadata.json``,
 ``single-shot/metadata.json`` and the single-shot training clusters) is listed with size and
 sha256 in ``resources/published_checkpoints.tsv`` and is obtained the way the benchmark is
 (`miro.data.benchmark`): copied from a local copy with the upstream layout
-(``<local_dir>/<path in the repository>``, config ``published.local_dir``) or downloaded from
-``<base_url>/<path>`` with retries, and kept only if it matches the manifest.
+(``<local_dir>/<path in the repository>``, config ``published.local_dir``) or from the download
+cache shared with the benchmark (`miro.data.cache`: downloaded from ``<base_url>/<path>`` with
+retries), and used only if it matches the manifest.
 
 A checkpoint stores weights only. How each model was trained and is used (recurrent steps,
 connectivity radius, multiscale switch step k*, class names of a class head, training extent,
@@ -36,15 +37,8 @@ from typing import Any
 
 import pandas as pd
 
-from miro.data.benchmark import (
-    FOV_NM,
-    BenchmarkError,
-    ChecksumError,
-    ManifestRow,
-    download_verified,
-    read_manifest,
-    write_verified,
-)
+from miro.data.benchmark import FOV_NM, read_manifest
+from miro.data.cache import DownloadError, cached, check_file, place
 
 PUBLISHED_REPO = "DeepTrackAI/MIRO"
 PUBLISHED_COMMIT = "ed2b318b8015f47c47841b18c55a9fea8ef83982"
@@ -196,28 +190,25 @@ def fetch_published(
     local_file: str | os.PathLike | None = None,
     local_dir: str | os.PathLike | None = None,
     base_url: str = PUBLISHED_RAW,
+    cache_dir: str | os.PathLike | None = None,
     retries: int = 4,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
 ) -> Path:
-    """Put the published file ``path_in_repo`` at ``dest``, verified against ``manifest``.
+    """Copy the published file ``path_in_repo`` to ``dest``, verified against ``manifest``.
 
-    Copied from ``local_file`` if given (``model.published_file``), else from
+    From ``local_file`` if given (``model.published_file``), else from
     ``local_dir/<path_in_repo>`` if ``local_dir`` is given (``published.local_dir``, the upstream
-    layout), else downloaded from ``base_url/<path_in_repo>`` with the benchmark's retrying,
-    atomic, verifying download (`miro.data.benchmark.download_verified`).
+    layout), else from the download cache shared with the benchmark (`miro.data.cache.cached`:
+    downloaded from ``base_url/<path_in_repo>`` with ``retries`` when absent or not matching).
 
     Raises:
         PublishedError: the path is not in the manifest, the local file is missing, or the
             download fails (the message names the URL and the settings for a local copy).
-        ChecksumError: the copied or downloaded file differs from the manifest (size, sha256).
+        miro.data.cache.ChecksumError: the local or downloaded file differs from the manifest.
     """
     rows = manifest[manifest["path"] == path_in_repo]
     if rows.empty:
         raise PublishedError(f"{path_in_repo} is not listed in the published-checkpoint manifest")
-    folder, _, file = path_in_repo.rpartition("/")
-    row = ManifestRow(folder, file, int(rows["bytes"].iloc[0]), str(rows["sha256"].iloc[0]))
-    dest = Path(dest)
+    size, sha256 = int(rows["bytes"].iloc[0]), str(rows["sha256"].iloc[0])
     url = f"{base_url.rstrip('/')}/{path_in_repo}"
     if local_file is not None or local_dir is not None:
         if local_file is not None:
@@ -229,26 +220,32 @@ def fetch_published(
                 f"{src} ({setting}) does not exist; it should be a copy of {url}"
                 + ("" if local_file is not None else " (upstream layout <local_dir>/<path>)")
             )
-        with src.open("rb") as f:
-            write_verified(f, dest, row, str(src))
-        return dest
+        check_file(src, size, sha256)
+        return place(src, dest)
     try:
-        download_verified(url, dest, row, retries=retries, backoff=backoff, timeout=timeout)
-    except ChecksumError:
-        raise
-    except BenchmarkError as err:
+        src = cached(
+            path_in_repo,
+            sha256,
+            repo=PUBLISHED_REPO,
+            commit=PUBLISHED_COMMIT,
+            base_url=base_url,
+            cache_dir=cache_dir,
+            retries=retries,
+            progress=True,
+        )
+    except DownloadError as err:
         also = (
-            ", or datasets.<name>.settings.model.published_file for this one file"
+            ", or datasets.<name>.settings.model.published_file to this one file"
             if path_in_repo.endswith(".pt")
             else ""
         )
         raise PublishedError(
-            f"cannot download {url} ({err.__cause__}). Without network access, set "
-            f"published.local_dir in the config (published: {{local_dir: /path/to/copy}}) to a "
-            f"local copy of {PUBLISHED_REPO} at commit {PUBLISHED_COMMIT} with the upstream "
-            f"layout (<local_dir>/{path_in_repo}){also}"
-        ) from err.__cause__
-    return dest
+            f"{err}. Without network access, set local_copies: DIR in the config, DIR/weights "
+            f"being a copy of {PUBLISHED_REPO} at commit {PUBLISHED_COMMIT} with the upstream "
+            f"layout (DIR/weights/{path_in_repo}); or set published.local_dir to such a "
+            f"copy{also}"
+        ) from err
+    return place(src, dest)
 
 
 def read_authors_dbscan(
