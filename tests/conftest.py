@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# rule scripts run in-process (runpy) find workflow/scripts/_miro_path.py as under Snakemake,
+# which puts a script's folder on sys.path
+sys.path.append(str(REPO / "workflow" / "scripts"))
 
 
 def benchmark_root() -> Path:
