@@ -7,6 +7,6 @@ cd "$root"
 export PATH="$root/.venv/bin:$PATH"
 ruff check .
 ruff format --check .
-snakefmt --check Snakefile workflow/rules
+snakefmt --check Snakefile workflow/Snakefile workflow/rules
 snakemake --lint --cores 1 >/dev/null
 exec python -m pytest "$@"

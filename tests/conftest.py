@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,9 @@ from urllib.parse import unquote
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# rule scripts run in-process (runpy) find workflow/scripts/_miro_path.py as under Snakemake,
+# which puts a script's folder on sys.path
+sys.path.append(str(REPO / "workflow" / "scripts"))
 
 
 def benchmark_root() -> Path:

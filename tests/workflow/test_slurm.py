@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts" / "slurm"
 USER_PROFILE = REPO / "profiles" / "slurm"
 TEST_PROFILE = REPO / "profiles" / "slurm-test"
-TINY_CONFIG = REPO / "tests" / "workflow" / "config-tiny.yaml"
+TINY_CONFIG = REPO / ".test" / "config" / "config.yaml"
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 LOCAL_PARTITION = "local"  # start.sh's default partition name
 

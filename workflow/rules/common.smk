@@ -34,7 +34,7 @@ if "steps" in (config.get("ablations") or {}):
     DATA_SETTINGS[STEPS_DATASET] = steps_data_settings(SETTINGS["ablations"]["steps"])
 METHODS = ["DBSCAN", "MIRO"]
 RESULTS = "results"
-RESOURCES = Path(workflow.basedir) / "resources"
+RESOURCES = ROOT / "resources"
 
 
 wildcard_constraints:

@@ -4,6 +4,7 @@ variants (metrics, checkpoint, tuned DBSCAN and, with a class head, the confusio
 import json
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.core.checkpoint import load_checkpoint

@@ -4,6 +4,8 @@ configured distance (paper Fig. 4a), with the dataset's model and DBSCAN paramet
 import json
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.config import execution_settings
 from miro.core.checkpoint import load_checkpoint
 from miro.files import write_csv_atomic

@@ -1,6 +1,7 @@
 """Rule alpha_blinking_ablation: compression index of MIRO on blinking data against depth, one
 line per loss weight alpha (Supp. Fig. 3)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.files import write_csv_atomic

@@ -4,6 +4,8 @@ DBSCAN and plain DBSCAN on one localization file: labels, cluster tables, map, h
 import json
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.applications.apply import apply_to_file, simulate_acquisition
 from miro.config import execution_settings
 from miro.files import write_csv_atomic

@@ -1,6 +1,8 @@
 """Rule augment: the few-shot augmented training graphs of a dataset, built by the job's
 threads as worker processes (the graphs do not depend on their number)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.data.augment import augment_graphs, save_graphs, settings_for_dataset
 from miro.data.fovs import load_fovs
 from miro.data.split import read_split

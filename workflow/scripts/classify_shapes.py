@@ -1,6 +1,8 @@
 """Rule classify_shapes: shape class of every predicted MIRO cluster on the test FOVs, and the
 confusion matrix with per-class F1 over the true-positive cluster pairs (paper Fig. 3)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.config import execution_settings
 from miro.core.checkpoint import load_checkpoint
 from miro.core.squeeze import squeeze_many

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.data.fovs import fov_index, load_fovs, write_per_fov
 from miro.data.results import read_results
 from miro.errors import about

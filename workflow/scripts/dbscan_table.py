@@ -3,6 +3,7 @@ used (results/<ds>/miro/dbscan/<method>.json) next to the authors' published val
 
 import json
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.data.published_files import authors_params

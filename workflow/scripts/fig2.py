@@ -1,5 +1,6 @@
 """Rule fig2: Fig. 2-style panel of one dataset (example test FOV + metric box plots)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.data.fovs import load_fovs, read_per_fov

@@ -1,5 +1,6 @@
 """Rule fig3: Fig. 3 panel of one shape mixture (example FOV, confusion matrix, metrics)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.data.fovs import load_fovs, read_per_fov

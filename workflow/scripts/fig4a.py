@@ -1,5 +1,6 @@
 """Rule fig4a: JI_c against the distance of adjacent cluster pairs (paper Fig. 4a)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.outputs.study_figures import fig4a

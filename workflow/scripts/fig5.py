@@ -1,5 +1,6 @@
 """Rule fig5: Fig. 5a-b panel of one multiscale dataset (rings and spots)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.data.fovs import ground_truth, load_fovs, read_per_fov

@@ -1,5 +1,7 @@
 """Rule hyperparameters: Supp. Table 7 from the checkpoints of every configured dataset."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.core.checkpoint import load_checkpoint
 from miro.runlog import script_logging
 from miro.studies.ablations import hyperparameter_table, write_hyperparameters

@@ -4,6 +4,8 @@ multishape, multiscale or a single-shot model; docs/published.md), as a checkpoi
 import tempfile
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.applications.published import (
     PUBLISHED_COMMIT,
     PUBLISHED_REPO,

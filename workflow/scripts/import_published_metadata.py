@@ -4,6 +4,8 @@ parameters; the single-shot training clusters), pinned and verified against the 
 
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.config import execution_settings
 from miro.data.published_files import (
     PUBLISHED_COMMIT,

@@ -1,5 +1,7 @@
 """Rule loss_curve: the loss per epoch and per term of one trained model, log scale."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.core.checkpoint import training_record
 from miro.outputs.figures import save_figure
 from miro.runlog import script_logging

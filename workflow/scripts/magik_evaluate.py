@@ -1,5 +1,7 @@
 """Rule magik_evaluate: MAGIK-S labels and per-FOV metrics on a dataset's test FOVs."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.config import execution_settings
 from miro.data.fovs import load_fovs
 from miro.data.split import read_split

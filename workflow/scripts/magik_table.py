@@ -1,5 +1,6 @@
 """Rule magik_table: MAGIK-S vs MIRO + DBSCAN and DBSCAN, with costs (Supp. Table 6)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.core.checkpoint import load_checkpoint, parameter_count

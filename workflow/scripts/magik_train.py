@@ -1,5 +1,7 @@
 """Rule magik_train: both MAGIK-S stages on a dataset's augmented graphs (Supp. Table 6)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.config import execution_settings
 from miro.data.augment import load_graphs
 from miro.files import write_csv_atomic

@@ -1,6 +1,8 @@
 """Rule metrics: per-FOV metrics of every method of a run on the test FOVs (long table, with
 flags)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.data.fovs import fov_index, ground_truth, load_fovs
 from miro.data.results import read_results
 from miro.data.split import read_split

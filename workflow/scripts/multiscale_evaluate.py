@@ -1,6 +1,7 @@
 """Rule multiscale_evaluate: the spot and ring levels of a multiscale dataset in one long metrics
 table (datasets "<ds> spots" / "<ds> rings", with a ``level`` column) and paired statistics."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.evaluation.stats import paired_tests

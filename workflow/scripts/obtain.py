@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.config import execution_settings
 from miro.data.benchmark import fetch_folder, fov_number, load_manifest
 from miro.data.fovs import staged_dir, write_fov_dir

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.data.fovs import ground_truth, load_fovs, read_per_fov

@@ -1,5 +1,6 @@
 """Rule single_shot_table: Supplementary Table 5, the Table 1 metrics of single-shot models."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.outputs.tables import SINGLE_SHOT_TITLE, table1, write_table1

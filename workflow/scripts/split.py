@@ -1,5 +1,7 @@
 """Rule split: training / test FOVs of a dataset (the paper's FOVs for benchmark folders)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.data.fovs import fov_index
 from miro.data.split import split_fovs, write_split
 from miro.runlog import script_logging

@@ -1,5 +1,6 @@
 """Rule steps_ablation: the recurrent-steps table and figure (Supp. Fig. 2)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.files import write_csv_atomic

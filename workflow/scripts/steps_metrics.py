@@ -1,5 +1,6 @@
 """Rule steps_metrics: compression index and Dirichlet energy of one steps-ablation network."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.config import execution_settings

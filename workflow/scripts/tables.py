@@ -3,6 +3,7 @@
 Duplicated test FOVs are counted once (Table 1 and the statistics) and every flagged FOV is
 named in the tables' notes (miro.outputs.tables.flag_notes)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.evaluation.stats import paired_tests

@@ -3,6 +3,7 @@
 
 from pathlib import Path
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import torch
 
 from miro.config import execution_settings

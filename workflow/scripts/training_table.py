@@ -1,5 +1,7 @@
 """Rule training_table: epochs, final and minimum loss, training time of every trained model."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
+
 from miro.core.checkpoint import training_record
 from miro.files import write_csv_atomic
 from miro.runlog import script_logging

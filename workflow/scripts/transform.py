@@ -1,6 +1,7 @@
 """Rule transform: every FOV of a dataset squeezed by a run's model at the run's recurrent step
 (coordinates in nm)."""
 
+import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import torch
 
 from miro.config import execution_settings
