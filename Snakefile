@@ -25,6 +25,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/landscape.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/apply.smk"
 include: "workflow/rules/experiments.smk"
@@ -43,3 +44,4 @@ rule all:
         experiment_outputs(),
         ablation_outputs(),
         training_outputs(),
+        landscape_outputs(),
