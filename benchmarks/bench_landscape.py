@@ -6,8 +6,9 @@ The FOVs are the first ``--fovs`` of a benchmark folder (default Multiple Blinki
 stand-in for a model's output (nothing is trained or loaded): each clustered localization moved
 ``--squeeze`` of the way to its ground-truth cluster's centroid, which makes the neighbourhoods as
 dense as squeezed clusters make them. The grid is the dataset's search range (eps 2-200 nm, log
-spaced; min_samples 2-60). Prints CPU seconds (``time.process_time``) per method and in all, and
-checks one cell against scikit-learn's DBSCAN.
+spaced; min_samples 2-60), the chosen parameters the folder's published DBSCAN ones. Prints
+CPU seconds (``time.process_time``) per method and in all, and checks one cell against
+scikit-learn's DBSCAN.
 
     .venv/bin/python benchmarks/bench_landscape.py [--folder DIR] [--fovs 10] [--eps-points 16]
         [--min-samples-points 12]
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from miro.config import benchmark_row
 from miro.data.readers import read_localizations
 from miro.evaluation.dbscan import dbscan_labels
 from miro.evaluation.landscape import (
@@ -61,6 +63,11 @@ def main() -> None:
     sizes = [len(f) for f in frames]
     print(f"{args.folder}: {len(frames)} FOVs, {np.mean(sizes):.0f} localizations on average")
     print(f"grid: {len(eps)} eps x {len(min_samples)} min_samples = {len(eps) * len(min_samples)}")
+    row = benchmark_row(Path(args.folder).name)
+    chosen = {
+        "eps": row["baseline_dbscan_eps_nm"],
+        "min_samples": row["baseline_dbscan_min_samples"],
+    }
     tables, total = {}, 0.0
     for method in ("DBSCAN", "MIRO"):
         fovs = []
@@ -69,7 +76,7 @@ def main() -> None:
             moved = squeezed(coords, truth, args.squeeze) if method == "MIRO" else coords
             fovs.append(LandscapeFov(moved, coords, truth))
         start = time.process_time()
-        tables[method] = landscape(fovs, eps, min_samples, {"eps": 35, "min_samples": 8}, method)
+        tables[method] = landscape(fovs, eps, min_samples, chosen, method)
         seconds = time.process_time() - start
         total += seconds
         print(f"{method}: {seconds:.1f} CPU s ({seconds / len(fovs):.2f} s per FOV)")
