@@ -210,7 +210,8 @@ def fov_scores(
     """ARI† and JI_c of one FOV's ``labels`` against ``truth`` on the original ``coords`` (the
     values :func:`miro.evaluation.metrics.evaluate_fov` gives); ``truth_clusters`` reuses the
     ground truth's cluster summary."""
-    truth_clusters = truth_clusters or Clusters.from_labels(coords, truth)
+    if truth_clusters is None:
+        truth_clusters = Clusters.from_labels(coords, truth)
     pairing = pair_clusters(truth_clusters, Clusters.from_labels(coords, labels))
     return {"ARI_dagger": ari_dagger(truth, labels), "JI_c": jaccard_clusters(pairing)}
 
