@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from miro.config import benchmark_row
+from miro.data.benchmark import fov_number
 from miro.data.readers import read_localizations
 from miro.evaluation.dbscan import dbscan_labels
 from miro.evaluation.landscape import (
@@ -56,7 +57,7 @@ def main() -> None:
     parser.add_argument("--min-samples-points", type=int, default=12)
     parser.add_argument("--squeeze", type=float, default=0.8)
     args = parser.parse_args()
-    files = sorted(Path(args.folder).glob("*.csv"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+    files = sorted(Path(args.folder).glob("*.csv"), key=fov_number)
     frames = [read_localizations(f, fmt="benchmark") for f in files[: args.fovs]]
     eps = eps_grid([2.0, 200.0], args.eps_points)
     min_samples = min_samples_grid([2, 60], args.min_samples_points)
