@@ -16,7 +16,7 @@ each eps one sweep over min_samples from the largest to the smallest that joins 
 pairs of each level to the components of the level above (:func:`dbscan_grid`), so that every
 pair is joined once per eps. The labels are scikit-learn's (same clusters, same numbering,
 same border assignment: a border point joins the first cluster, in the order of their lowest
-core point, that reaches it).
+core point, that reaches it). Nothing is random: the same FOVs and grid give the same numbers.
 """
 
 from __future__ import annotations
