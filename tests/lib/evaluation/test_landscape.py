@@ -147,5 +147,10 @@ def test_summary_marks_the_best_cell_and_the_chosen_score():
     assert row["near_best_fraction"] == 0.5  # 0.6 and 0.58
     miro = table.set_index(["method", "metric"]).loc[("MIRO", "JI_c")]
     assert miro["near_best_fraction"] == 1.0 and miro["chosen_near_best"]
+    better = pd.concat(tables)[list(LANDSCAPE_COLUMNS)]
+    better.loc[(better["kind"] == "chosen") & (better["method"] == "DBSCAN"), "JI_c"] = 0.7
+    row = summary({"S5": better}).set_index(["method", "metric"]).loc[("DBSCAN", "JI_c")]
+    assert (row["best"], row["best_eps"], row["best_min_samples"]) == (0.7, 20.0, 5)
+    assert row["chosen_near_best"] and row["near_best_fraction"] == 0  # no cell >= 0.65
     with pytest.raises(ValueError, match="one chosen row"):
         summary({"S5": pd.concat(tables[:1])[list(LANDSCAPE_COLUMNS)]})

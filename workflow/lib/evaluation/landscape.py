@@ -272,15 +272,18 @@ def _tile_widths(values: np.ndarray) -> np.ndarray:
     return np.diff(edges)
 
 
-def near_best(grid: pd.DataFrame, metric: str, tolerance: float = TOLERANCE) -> dict[str, float]:
+def near_best(
+    grid: pd.DataFrame, metric: str, tolerance: float = TOLERANCE, best: float | None = None
+) -> dict[str, float]:
     """How much of one method's grid (rows of :func:`landscape` with ``kind == "grid"``) scores
-    within ``tolerance`` of its best ``metric``: ``fraction`` of the cells, and ``area`` in
-    decades of eps x min_samples (each cell weighs its tile: half-way to the neighbouring grid
-    values, in log10 eps and in min_samples; 0 when an axis has one value)."""
+    within ``tolerance`` of the best ``metric`` (``best``; default the grid's): ``fraction`` of
+    the cells, and ``area`` in decades of eps x min_samples (each cell weighs its tile: half-way
+    to the neighbouring grid values, in log10 eps and in min_samples; 0 when an axis has one
+    value)."""
     table = grid.pivot(index="min_samples", columns="eps", values=metric).sort_index()
     table = table.reindex(sorted(table.columns), axis=1)
     scores = table.to_numpy(dtype=float)
-    best = np.nanmax(scores)
+    best = float(np.nanmax(scores)) if best is None else best
     near = scores >= best - tolerance
     weights = np.outer(
         _tile_widths(table.index.to_numpy(dtype=float)),
@@ -291,9 +294,10 @@ def near_best(grid: pd.DataFrame, metric: str, tolerance: float = TOLERANCE) -> 
 
 def summary(tables: Mapping[str, pd.DataFrame], tolerance: float = TOLERANCE) -> pd.DataFrame:
     """Per dataset (``tables``: dataset -> its :func:`landscape` tables of every method), method
-    and metric: the best grid score and its cell, the chosen parameters' score and whether it is
-    within ``tolerance`` of the best, and the near-best fraction and area (:func:`near_best`);
-    columns :data:`SUMMARY_COLUMNS`."""
+    and metric: the best score and its parameters (over the grid cells and the chosen
+    parameters, which need not lie on the grid and may beat every cell), the chosen parameters'
+    score and whether it is within ``tolerance`` of the best, and the near-best fraction and
+    area of the grid (:func:`near_best`); columns :data:`SUMMARY_COLUMNS`."""
     rows = []
     for dataset, table in tables.items():
         missing = sorted(set(LANDSCAPE_COLUMNS) - set(table.columns))
@@ -308,8 +312,9 @@ def summary(tables: Mapping[str, pd.DataFrame], tolerance: float = TOLERANCE) ->
                 )
             chosen = chosen.iloc[0]
             for metric in LANDSCAPE_METRICS:
-                area = near_best(grid, metric, tolerance)
                 top = grid.loc[grid[metric].idxmax()]
+                top = chosen if chosen[metric] > top[metric] else top
+                area = near_best(grid, metric, tolerance, best=float(top[metric]))
                 rows.append(
                     {
                         "dataset": dataset,
