@@ -508,7 +508,8 @@ def write_dbscan_table(
 
 LANDSCAPE_TITLE = (
     "DBSCAN parameter landscapes (Supplementary Fig. 1): best score over the eps x min_samples "
-    "grid, the score of the parameters used, and the part of the grid within 0.05 of the best"
+    "grid and the parameters used, the score of the parameters used, and the part of the grid "
+    "within 0.05 of the best"
 )
 
 
