@@ -191,8 +191,9 @@ def landscape_figure(table: pd.DataFrame, title: str, out_png: str | os.PathLike
     of each method): one row per metric (ARI†, JI_c), one column per method (DBSCAN, MIRO +
     DBSCAN), heatmaps over log eps x min_samples sharing each metric's colour scale (0 to 1,
     lower values in the lowest colour); the
-    contour encloses the cells within the tolerance of the method's best, a circle marks the
-    best cell and a star the chosen parameters (the ones the run used)."""
+    contour encloses the cells within the tolerance of the method's best (over the cells and
+    the chosen parameters), a circle marks the best cell and a star the chosen parameters (the
+    ones the run used)."""
     methods = [m for m in LANDSCAPE_TITLES if m in set(table["method"])]
     if not methods:
         raise ValueError(f"landscape figure {title!r}: no method of {list(LANDSCAPE_TITLES)}")
@@ -217,8 +218,9 @@ def landscape_figure(table: pd.DataFrame, title: str, out_png: str | os.PathLike
                 cmap="viridis",
                 shading="flat",
             )
-            best = np.nanmax(scores)
-            if np.nanmin(scores) < best - TOLERANCE:
+            chosen = table[(table["method"] == method) & (table["kind"] == "chosen")].iloc[0]
+            best = max(np.nanmax(scores), chosen[metric])  # as miro.evaluation.landscape.summary
+            if np.nanmin(scores) < best - TOLERANCE < np.nanmax(scores):
                 ax.contour(
                     eps,
                     min_samples,
@@ -229,14 +231,13 @@ def landscape_figure(table: pd.DataFrame, title: str, out_png: str | os.PathLike
                 )
             i, j = np.unravel_index(np.nanargmax(scores), scores.shape)
             ax.plot(eps[j], min_samples[i], "o", mfc="none", mec="white", ms=9, mew=1.5)
-            chosen = table[(table["method"] == method) & (table["kind"] == "chosen")].iloc[0]
             ax.plot(chosen["eps"], chosen["min_samples"], "*", c="#d62728", mec="white", ms=13)
             ax.set_xscale("log")
             ax.set_xlabel("eps (nm)")
             ax.set_ylabel("min_samples")
             ax.set_title(
                 f"{LANDSCAPE_TITLES[method]}: {label}\n"
-                f"best {best:.2f}, chosen {chosen[metric]:.2f}",
+                f"best cell {np.nanmax(scores):.2f}, chosen {chosen[metric]:.2f}",
                 fontsize=9,
             )
         extend = "min" if below else "neither"  # ARI† < 0: many tiny clusters
