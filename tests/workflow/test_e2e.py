@@ -219,3 +219,25 @@ def test_single_shot_table(tiny_run):
     assert "Single-shot" in markdown and "preset: tiny" in markdown
     log = (tiny_run / "results" / "logs" / "augment" / "S8-1shot.log").read_text()
     assert "single_shot=True" in log
+
+
+def test_landscapes_of_every_table1_dataset(tiny_run):
+    results = tiny_run / "results"
+    for ds in ("S8", "Rings"):
+        table = pd.read_csv(results / "landscape" / f"{ds}.csv")
+        grid = table[table["kind"] == "grid"]
+        assert set(grid["method"]) == {"DBSCAN", "MIRO"}
+        assert len(grid) == 2 * 16 * 12 and (table["n_fovs"] == 3).all()  # 3 test FOVs
+        assert grid["eps"].min() == pytest.approx(5) and grid["eps"].max() == pytest.approx(120)
+        assert grid[["ARI_dagger", "JI_c"]].stack().between(-1, 1).all()
+        for method in ("DBSCAN", "MIRO"):
+            used = yaml.safe_load((results / ds / "miro" / "dbscan" / f"{method}.json").read_text())
+            chosen = table[(table["kind"] == "chosen") & (table["method"] == method)].iloc[0]
+            assert chosen["eps"] == pytest.approx(used["eps"])
+            assert chosen["min_samples"] == used["min_samples"]
+        with Image.open(results / "figures" / "landscape" / f"{ds}.png") as image:
+            assert image.size[0] > 600 and image.size[1] > 600
+    summary = pd.read_csv(results / "tables" / "landscape.csv")
+    assert len(summary) == 2 * 2 * 2  # datasets x methods x metrics
+    assert summary["near_best_fraction"].between(0, 1).all()
+    assert "Supplementary Fig. 1" in (results / "tables" / "landscape.md").read_text()

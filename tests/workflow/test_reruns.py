@@ -31,6 +31,8 @@ CLUSTERING = {
     "loss_weights_ablation",
     "single_shot_table",
     "magik_table",
+    "landscape",
+    "landscape_table",
     "all",
 }
 #: rules downstream of a dataset's MIRO model
@@ -86,6 +88,11 @@ def test_a_report_label_reruns_only_the_tables(tiny_run, tmp_path):
         set_in("datasets", "S8", "paper_name", value="Scenario 7"),
     )
     assert rules == {"tables", "all"}
+
+
+def test_a_landscape_grid_reruns_only_the_landscapes(tiny_run, tmp_path):
+    rules = planned_rules(tiny_run, tmp_path, set_in("landscape", "eps_points", value=8))
+    assert rules == {"landscape", "landscape_table", "all"}
 
 
 @pytest.mark.parametrize(

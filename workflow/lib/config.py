@@ -113,6 +113,9 @@ TOP_LEVEL: dict[str, Any] = {
     # the authors' files (DeepTrackAI/MIRO, pinned): local copy with the upstream layout
     "published": {"local_dir": None, "base_url": PUBLISHED_RAW, "retries": 4},
     "experiments": {"shapes": [], "multiscale": [], "adjacent": None},
+    # DBSCAN parameter landscapes of the Table 1 datasets (Supp. Fig. 1): the first `fovs` test
+    # FOVs, eps_points log-spaced eps x min_samples_points min_samples over dbscan's search range
+    "landscape": {"enabled": True, "fovs": 5, "eps_points": 16, "min_samples_points": 12},
     # recurrent-steps ablation at the paper's size (Methods, "Number of recurrent steps"; the
     # augmented graphs of Multiple Blinking - Scenario 6); run only with an ablations section
     "ablations": {

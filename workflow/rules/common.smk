@@ -237,6 +237,27 @@ def final_outputs():
     return tables + dbscan + figures
 
 
+# --- parameter landscapes (Supp. Fig. 1) of the Table 1 datasets (workflow/rules/landscape.smk)
+LANDSCAPE = SETTINGS["landscape"]
+LANDSCAPE_DATASETS = TABLE1_DATASETS if LANDSCAPE["enabled"] else []
+
+
+def landscape_params(wildcards):
+    """The grid: the dataset's DBSCAN search ranges and the landscape settings (FOVs, points)."""
+    grid = {k: LANDSCAPE[k] for k in ("fovs", "eps_points", "min_samples_points")}
+    return sliced("dbscan.eps_nm", "dbscan.min_samples")(wildcards) | {
+        "landscape": grid
+    }
+
+
+def landscape_outputs():
+    """A landscape figure per Table 1 dataset and the summary table; [] when disabled."""
+    if not LANDSCAPE_DATASETS:
+        return []
+    figures = expand(f"{RESULTS}/figures/landscape/{{ds}}.png", ds=LANDSCAPE_DATASETS)
+    return figures + expand(f"{RESULTS}/tables/landscape.{{ext}}", ext=["csv", "md"])
+
+
 # --- training: a loss curve per trained model and the training table (report.smk)
 MAGIK_DATASETS = SETTINGS["ablations"]["magik"]["datasets"]
 MAGIK_DIR = f"{RESULTS}/ablations/magik"

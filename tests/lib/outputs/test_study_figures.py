@@ -1,4 +1,5 @@
-"""Tests for miro.outputs.study_figures: Fig. 3, Fig. 5a-b and Fig. 4a panels are real images."""
+"""Tests for miro.outputs.study_figures: Fig. 3, Fig. 5a-b, Fig. 4a and the parameter landscape
+(Supp. Fig. 1) panels are real images."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from miro.data.simulate import simulate_fov
+from miro.evaluation.landscape import LandscapeFov, eps_grid, landscape, min_samples_grid
 from miro.evaluation.metrics import FovRecord, evaluate_fovs
 from miro.evaluation.stats import paired_tests
-from miro.outputs.study_figures import fig3, fig4a, fig5, plot_classes
+from miro.outputs.study_figures import fig3, fig4a, fig5, landscape_figure, plot_classes
 from miro.studies.adjacent import summarise
 from miro.studies.shapes import confusion_table
 
@@ -100,3 +102,29 @@ def test_plot_classes_rejects_unknown_classes():
     plot_classes(ax, coords, np.r_[np.zeros(5, int), np.ones(5, int)], NAMES, "ok")
     with pytest.raises(ValueError, match="outside"):
         plot_classes(ax, coords, np.full(10, 3), NAMES, "bad")
+
+
+def landscape_table() -> pd.DataFrame:
+    frame = simulate_fov("benchmark", 0, scenario=8, blinking=False)
+    coords, truth = frame[["x", "y"]].to_numpy(), frame["index"].to_numpy()
+    fovs = [LandscapeFov(coords, coords, truth)]
+    eps, min_samples = eps_grid([5, 120], 6), min_samples_grid([2, 20], 4)
+    return pd.concat(
+        [
+            landscape(fovs, eps, min_samples, {"eps": 30, "min_samples": 6}, method)
+            for method in ("DBSCAN", "MIRO")
+        ]
+    )
+
+
+def test_landscape_figure(tmp_path):
+    table = landscape_table()
+    landscape_figure(table, "S8 (preset: tiny)", tmp_path / "landscape.png")
+    with Image.open(tmp_path / "landscape.png") as image:
+        assert image.size[0] > 900 and image.size[1] > 900  # 2 x 2 heatmaps
+    landscape_figure(table[table["method"] == "MIRO"], "MIRO only", tmp_path / "one.png")
+    with Image.open(tmp_path / "one.png") as image:
+        assert image.size[0] < 900  # one column
+    with pytest.raises(ValueError, match="no method"):
+        landscape_figure(table.assign(method="other"), "none", tmp_path / "none.png")
+    assert not (tmp_path / "none.png").exists()

@@ -28,6 +28,7 @@ from miro.outputs.tables import (
     scorecard,
     table1,
     write_dbscan_table,
+    write_landscape_table,
     write_scorecard,
     write_stats,
     write_table1,
@@ -329,3 +330,36 @@ def test_dbscan_table_sets_ours_next_to_the_authors(tmp_path):
     assert "| GT8 | DBSCAN | 50.00 | 4 | bench | – | – | – | – |" in text
     with pytest.raises(ValueError, match=r"GT8 MIRO: DBSCAN parameters lack \['source'\]"):
         dbscan_row("GT8", "MIRO", {"eps": 1, "min_samples": 2}, trials, None)
+
+
+def test_write_landscape_table(tmp_path):
+    rows = [
+        {
+            "dataset": "S5",
+            "method": method,
+            "metric": metric,
+            "best": 0.9,
+            "best_eps": 40.0,
+            "best_min_samples": 10,
+            "chosen": chosen,
+            "chosen_eps": 35.0,
+            "chosen_min_samples": 34,
+            "chosen_near_best": chosen >= 0.85,
+            "near_best_fraction": 0.25,
+            "near_best_area": 3.5,
+            "n_cells": 192,
+            "n_fovs": 5,
+        }
+        for method, chosen in (("DBSCAN", 0.6), ("MIRO", 0.88))
+        for metric in ("ARI_dagger", "JI_c")
+    ]
+    table = pd.DataFrame(rows)
+    write_landscape_table(table, tmp_path / "l.csv", tmp_path / "l.md", preset="default")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "l.csv"), table)
+    md = (tmp_path / "l.md").read_text()
+    assert "Supplementary Fig. 1" in md and "(preset: default)" in md
+    assert "| S5 | MIRO + DBSCAN | JI\\_c | 0.900 | 40.0, 10 | 0.880 (near best) |" in md
+    assert "| S5 | DBSCAN | ARI† | 0.900 | 40.0, 10 | 0.600 | 35.0, 34 | 25% of 192 | 3.50 |" in md
+    assert "5 test FOVs" in md
+    with pytest.raises(ValueError, match="near_best_area"):
+        write_landscape_table(table.drop(columns="near_best_area"), tmp_path / "x", tmp_path / "y")

@@ -7,6 +7,8 @@
 - :func:`fig5`: multiscale clustering (paper Fig. 5a-b): for rings and spots, an example FOV by
   DBSCAN, MIRO + DBSCAN and the ground truth, and the four metrics with Wilcoxon stars.
 - :func:`fig4a`: JI_c of adjacent cluster pairs against their distance (paper Fig. 4a).
+- :func:`landscape_figure`: DBSCAN's parameter landscape (paper Supp. Fig. 1), ARI† and JI_c
+  over the eps x min_samples grid for DBSCAN and for MIRO + DBSCAN.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from miro.evaluation.landscape import LANDSCAPE_METRICS, TOLERANCE
 from miro.outputs.figures import (
     FOV_PANELS,
     METHOD_COLORS,
@@ -30,6 +33,7 @@ from miro.outputs.figures import (
     plot_fov,
     save_figure,
 )
+from miro.outputs.tables import LATEX_LABELS
 
 CLASS_PALETTE = sns.color_palette("Dark2")
 """Shape colours (class c gets entry c - 1); none is grey, kept for non-clustered points."""
@@ -164,3 +168,83 @@ def fig4a(
     sns.despine(ax=ax)
     save_figure(fig, out_png)
     save_figure(fig, out_pdf)
+
+
+LANDSCAPE_TITLES = {"DBSCAN": "DBSCAN", "MIRO": "MIRO + DBSCAN"}
+"""Methods of a landscape figure, left to right, with their column titles."""
+
+
+def _edges(values: np.ndarray, log: bool) -> np.ndarray:
+    """Cell edges half-way between grid values (in log10 for ``log``), as wide at the ends; a
+    single value gets a cell of width 1 (one decade for ``log``)."""
+    v = np.log10(values) if log else values.astype(float)
+    if len(v) == 1:
+        edges = v[0] + np.array([-0.5, 0.5])
+    else:
+        mid = (v[1:] + v[:-1]) / 2
+        edges = np.concatenate([[2 * v[0] - mid[0]], mid, [2 * v[-1] - mid[-1]]])
+    return 10**edges if log else edges
+
+
+def landscape_figure(table: pd.DataFrame, title: str, out_png: str | os.PathLike) -> None:
+    """Supp. Fig. 1-style panel from a landscape table (`miro.evaluation.landscape.landscape`
+    of each method): one row per metric (ARI†, JI_c), one column per method (DBSCAN, MIRO +
+    DBSCAN), heatmaps over log eps x min_samples sharing each metric's colour scale (0 to 1,
+    lower values in the lowest colour); the
+    contour encloses the cells within the tolerance of the method's best (over the cells and
+    the chosen parameters), a circle marks the best cell and a star the chosen parameters (the
+    ones the run used)."""
+    methods = [m for m in LANDSCAPE_TITLES if m in set(table["method"])]
+    if not methods:
+        raise ValueError(f"landscape figure {title!r}: no method of {list(LANDSCAPE_TITLES)}")
+    fig = Figure(figsize=(4.6 * len(methods), 7.4), layout="constrained")
+    axes = fig.subplots(len(LANDSCAPE_METRICS), len(methods), squeeze=False)
+    for row, metric in zip(axes, LANDSCAPE_METRICS, strict=True):
+        grids = {}
+        for method in methods:
+            rows = table[(table["method"] == method) & (table["kind"] == "grid")]
+            grids[method] = rows.pivot(index="min_samples", columns="eps", values=metric)
+        below = any(float(np.nanmin(g.to_numpy())) < 0 for g in grids.values())
+        for ax, method in zip(row, methods, strict=True):
+            grid, label = grids[method], LATEX_LABELS[metric]
+            eps, min_samples = grid.columns.to_numpy(float), grid.index.to_numpy(float)
+            scores = grid.to_numpy(float)
+            mesh = ax.pcolormesh(
+                _edges(eps, log=True),
+                _edges(min_samples, log=False),
+                scores,
+                vmin=0.0,
+                vmax=1.0,
+                cmap="viridis",
+                shading="flat",
+            )
+            chosen = table[(table["method"] == method) & (table["kind"] == "chosen")].iloc[0]
+            best = max(np.nanmax(scores), chosen[metric])  # as miro.evaluation.landscape.summary
+            if np.nanmin(scores) < best - TOLERANCE < np.nanmax(scores):
+                ax.contour(
+                    eps,
+                    min_samples,
+                    scores,
+                    levels=[best - TOLERANCE],
+                    colors="white",
+                    linewidths=1,
+                )
+            i, j = np.unravel_index(np.nanargmax(scores), scores.shape)
+            ax.plot(eps[j], min_samples[i], "o", mfc="none", mec="white", ms=9, mew=1.5)
+            ax.plot(chosen["eps"], chosen["min_samples"], "*", c="#d62728", mec="white", ms=13)
+            ax.set_xscale("log")
+            ax.set_xlabel("eps (nm)")
+            ax.set_ylabel("min_samples")
+            ax.set_title(
+                f"{LANDSCAPE_TITLES[method]}: {label}\n"
+                f"best cell {np.nanmax(scores):.2f}, chosen {chosen[metric]:.2f}",
+                fontsize=9,
+            )
+        extend = "min" if below else "neither"  # ARI† < 0: many tiny clusters
+        fig.colorbar(mesh, ax=list(row), label=LATEX_LABELS[metric], shrink=0.9, extend=extend)
+    fig.suptitle(
+        f"{title}: mean over {int(table['n_fovs'].iloc[0])} test FOVs; star: chosen parameters, "
+        f"circle: best cell, contour: best - {TOLERANCE:g}",
+        fontsize=10,
+    )
+    save_figure(fig, out_png)

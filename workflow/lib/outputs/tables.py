@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from miro.evaluation.landscape import SUMMARY_COLUMNS, TOLERANCE
 from miro.evaluation.metrics import DEGENERATE, LONG_COLUMNS, METRICS, distinct_fovs
 from miro.files import write_csv_atomic, write_text_atomic
 
@@ -502,4 +503,47 @@ def write_dbscan_table(
     ]
     write_text_atomic(
         md_path, f"**{_caption(preset, DBSCAN_TABLE_TITLE)}**\n\n" + markdown_table(header, rows)
+    )
+
+
+LANDSCAPE_TITLE = (
+    "DBSCAN parameter landscapes (Supplementary Fig. 1): best score over the eps x min_samples "
+    "grid and the parameters used, the score of the parameters used, and the part of the grid "
+    "within 0.05 of the best"
+)
+
+
+def write_landscape_table(
+    table: pd.DataFrame,
+    csv_path: str | os.PathLike,
+    md_path: str | os.PathLike,
+    preset: str = "unspecified",
+) -> None:
+    """Write the landscape summary (`miro.evaluation.landscape.summary`) as CSV and Markdown;
+    the near-best area in decades of eps x min_samples."""
+    _require_columns(table, SUMMARY_COLUMNS, "landscape table")
+    write_csv_atomic(table, csv_path)
+    header = ["Dataset", "Method", "Metric", "Best", "at eps (nm), min_samples", "Chosen"]
+    header += ["at eps (nm), min_samples", f"Cells within {TOLERANCE:g}", "Area (dec x minPts)"]
+    rows = [
+        [
+            rec["dataset"],
+            "MIRO + DBSCAN" if rec["method"] == "MIRO" else rec["method"],
+            LABELS[rec["metric"]],
+            f"{rec['best']:.3f}",
+            f"{rec['best_eps']:.1f}, {rec['best_min_samples']}",
+            f"{rec['chosen']:.3f}" + (" (near best)" if rec["chosen_near_best"] else ""),
+            f"{rec['chosen_eps']:.1f}, {rec['chosen_min_samples']}",
+            f"{rec['near_best_fraction']:.0%} of {rec['n_cells']}",
+            f"{rec['near_best_area']:.2f}",
+        ]
+        for rec in table.to_dict("records")
+    ]
+    n_fovs = sorted(set(table["n_fovs"]))
+    note = f"Means over {', '.join(map(str, n_fovs))} test FOVs per dataset."
+    write_text_atomic(
+        md_path,
+        f"**{_caption(preset, LANDSCAPE_TITLE)}**\n\n"
+        + markdown_table(header, rows)
+        + f"\n{note}\n",
     )
