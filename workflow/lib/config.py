@@ -704,12 +704,15 @@ def _published_model_problems(config: Mapping, name: str, ds: Mapping) -> Iterat
 
 
 def _source_key_problems(config: Mapping, name: str) -> Iterator[str]:
-    """Entry keys of another source than the dataset's (:data:`SOURCE_KEYS`)."""
+    """Keys of a local dataset on a benchmark or simulated one, and theirs on a local one
+    (:data:`SOURCE_KEYS`)."""
     entry = config["datasets"][name]
-    own = SOURCE_KEYS[entry["source"]]
+    local = entry["source"] == "local"
     for source, keys in SOURCE_KEYS.items():
+        if (source == "local") == local:
+            continue
         for key in keys:
-            if key in entry and key not in own:
+            if key in entry:
                 yield (
                     f"{key_path('datasets', name, key)}: a key of source {source}, not of "
                     f"{entry['source']}"
