@@ -3,7 +3,6 @@ and rule obtain's script on it (every file checked before any FOV file is writte
 
 from __future__ import annotations
 
-import logging
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -160,7 +159,6 @@ def run_obtain(tmp_path: Path, inputs: list[Path], **local) -> Path:
         config={},
     )
     runpy.run_path(str(SCRIPTS / "obtain.py"), init_globals={"snakemake": snakemake})
-    logging.getLogger("miro").handlers.clear()
     return out
 
 
