@@ -5,6 +5,7 @@ report without a scorecard -> the trained model clusters unlabelled acquisitions
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -165,3 +166,17 @@ def test_a_bad_annotated_file_stops_the_run_in_obtain_naming_it(tmp_path):
     assert "cell_01.csv" not in log.split("problem(s)")[1]  # only the bad file is named
     assert not (tmp_path / "results" / "Mine" / "data" / "fovs").exists()
     assert not (tmp_path / "results" / "Mine" / "augment").exists()  # nothing ran after it
+
+
+def test_an_edited_annotation_reruns_its_dataset(own_run):
+    """The annotated files are inputs of rule obtain: the completed run is up to date until
+    one of them changes, which re-runs the dataset from obtain on."""
+    run = snakemake(own_run, "-n", "--configfile", str(OWN), "--cores", "1")
+    assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr
+    edited = own_run / "annotated" / "cell_02.csv"
+    later = (own_run / "results" / "Mine" / "data" / "fovs").stat().st_mtime + 10
+    os.utime(edited, (later, later))
+    run = snakemake(own_run, "-n", "--configfile", str(OWN), "--cores", "1")
+    assert run.returncode == 0, run.stderr[-4000:]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", run.stdout.split("Job stats:")[1], re.M))
+    assert jobs["obtain"] == "1" and jobs["train"] == "1" and jobs["apply"] == "2"
