@@ -687,6 +687,10 @@ def test_training_files_fix_the_split(annotated):
         ),
         ({"settings": {"n_train": 5}}, "datasets.Mine.settings.n_train: 5 training FOVs leave"),
         ({"family": "rings"}, "datasets.Mine.family: a key of source simulate, not of local"),
+        (
+            {"settings": {"dbscan": {"baseline": "published"}}},
+            "baseline: 'published' on local dataset 'Mine'; only benchmark folders have",
+        ),
         ({"columns": {"index": "id"}}, "datasets.Mine.columns: 'index' is not one of x, y"),
         (
             {"settings": {"model": {"source": "published"}}},

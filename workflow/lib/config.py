@@ -648,11 +648,11 @@ def _dataset_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
                 continue  # no FOVs: the other checks would only repeat it
         if ds["source"] == "simulate":
             yield from _simulation_problems(key_path(*here), ds["family"], ds["params"])
-            if ds["dbscan"]["baseline"] == "published":
-                yield (
-                    f"{_origin(config, name, 'dbscan', 'baseline')}: 'published' on simulated "
-                    f"dataset {name!r}; only benchmark folders have published DBSCAN parameters"
-                )
+        if ds["source"] != "benchmark" and ds["dbscan"]["baseline"] == "published":
+            yield (
+                f"{_origin(config, name, 'dbscan', 'baseline')}: 'published' on {_kind(ds)} "
+                f"dataset {name!r}; only benchmark folders have published DBSCAN parameters"
+            )
         problems = list(_published_model_problems(config, name, ds))
         yield from problems
         if not problems and ds["dbscan"]["source"] == "published":
@@ -676,6 +676,11 @@ def _dataset_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
                 yield f"{_origin(config, name, 'train', 'k_star')}: {err} (dataset {name!r})"
 
 
+def _kind(ds: Mapping) -> str:
+    """A dataset's source in messages: benchmark, simulated or local."""
+    return {"simulate": "simulated"}.get(ds["source"], ds["source"])
+
+
 def _published_model_problems(config: Mapping, name: str, ds: Mapping) -> Iterator[str]:
     """``model.published``: a published model's path, given with ``model.source: published``;
     a simulated dataset must name one (benchmark folders default to their own)."""
@@ -686,9 +691,8 @@ def _published_model_problems(config: Mapping, name: str, ds: Mapping) -> Iterat
             f"model.source: published (dataset {name!r} trains its model)"
         )
     elif source == "published" and path is None:
-        kind = "local" if ds["source"] == "local" else "simulated"
         yield (
-            f"{_origin(config, name, 'model', 'source')}: 'published' on {kind} dataset "
+            f"{_origin(config, name, 'model', 'source')}: 'published' on {_kind(ds)} dataset "
             f"{name!r} needs model.published, one of {published_choices()}"
         )
     elif source == "published" and path not in published_models():
