@@ -170,13 +170,19 @@ def test_a_bad_annotated_file_stops_the_run_in_obtain_naming_it(tmp_path):
 
 def test_an_edited_annotation_reruns_its_dataset(own_run):
     """The annotated files are inputs of rule obtain: the completed run is up to date until
-    one of them changes, which re-runs the dataset from obtain on."""
+    one of them changes (its content: a touched file re-runs nothing), which re-runs the
+    dataset from obtain on."""
     run = snakemake(own_run, "-n", "--configfile", str(OWN), "--cores", "1")
     assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr
     edited = own_run / "annotated" / "cell_02.csv"
-    later = (own_run / "results" / "Mine" / "data" / "fovs").stat().st_mtime + 10
-    os.utime(edited, (later, later))
+    os.utime(edited)
+    run = snakemake(own_run, "-n", "--configfile", str(OWN), "--cores", "1")
+    assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr
+    table = pd.read_csv(edited)
+    table.loc[table["cluster_id"] > 0, "cluster_id"] += 1  # a cluster annotated anew
+    table.to_csv(edited, index=False)
     run = snakemake(own_run, "-n", "--configfile", str(OWN), "--cores", "1")
     assert run.returncode == 0, run.stderr[-4000:]
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", run.stdout.split("Job stats:")[1], re.M))
+    stats = (run.stdout + run.stderr).split("Job stats:")[1]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", stats, re.M))
     assert jobs["obtain"] == "1" and jobs["train"] == "1" and jobs["apply"] == "2"
