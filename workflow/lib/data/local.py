@@ -57,7 +57,7 @@ def local_files(path: str | os.PathLike, pattern: str) -> dict[int, Path]:
     if not folder.is_dir():
         return {}
     files = [p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(".")]
-    files.sort(key=lambda p: natural_key(p.name))
+    files.sort(key=lambda p: (natural_key(p.name), p.name))  # names equal but for case: fixed
     return {number: p for number, p in enumerate(files, start=1)}
 
 
