@@ -11,6 +11,7 @@ import yaml
 
 from miro.config import (
     BUILTIN,
+    LOCAL,
     MAX_PROBLEMS,
     REPO,
     TOP_LEVEL,
@@ -191,6 +192,11 @@ def test_schema_defaults_agree_with_the_defaults_block():
     _compare_defaults(spec["$defs"]["settings"], BUILTIN, "settings", False)
     top = {k: v for k, v in spec["properties"].items() if k not in ("datasets", "defaults")}
     _compare_defaults({"properties": top}, TOP_LEVEL, "", False)
+
+
+def test_schema_defaults_of_local_datasets_agree_with_the_defaults_block():
+    entry = schema()["properties"]["datasets"]["additionalProperties"]["properties"]
+    assert {key: entry[key]["default"] for key in LOCAL} == LOCAL
 
 
 def _undocumented(node: dict, path: str) -> list[str]:
@@ -630,6 +636,101 @@ def test_apply_section(tmp_path):
     assert "apply.example.family: 'integrn' is not one of" in one_problem(example)
     example["apply"]["example"] = {"simulate": "integrin", "params": {"n_clusters": [40, 60]}}
     load_settings(example)
+
+
+# ------------------------------------------------------------------------ your own data
+def own(folder, **changes) -> dict:
+    """A config with one local dataset of the files in ``folder``."""
+    return {"datasets": {"Mine": {"source": "local", "path": str(folder), **changes}}}
+
+
+@pytest.fixture
+def annotated(tmp_path):
+    """A folder of five (empty: config checks do not read them) annotated files."""
+    for name in ("cell10.csv", "cell2.csv", "cell1.csv", "cell3.csv", "cell4.csv"):
+        (tmp_path / name).touch()
+    (tmp_path / "notes.txt").touch()
+    return tmp_path
+
+
+def test_local_dataset_lists_its_files_and_has_no_paper_name(annotated):
+    s = load_settings(own(annotated, label_column="cluster_id"))["datasets"]["Mine"]
+    assert s["local"] == {
+        "path": str(annotated),
+        **LOCAL,
+        "label_column": "cluster_id",
+        "files": ["cell1.csv", "cell2.csv", "cell3.csv", "cell4.csv", "cell10.csv"],
+    }
+    assert s["paper_name"] is None and s["table1"]
+    assert s["train_fovs"] is None and s["n_train"] == 3  # drawn with the seed
+    assert s["dbscan"]["baseline"] == "optuna" and s["params"] == {"blinking": False}
+    named = own(
+        annotated, paper_name="Rings", blinking=True, pattern="cell1*", train_files=["cell1"]
+    )
+    s = load_settings(named)["datasets"]["Mine"]
+    assert s["paper_name"] == "Rings" and s["params"] == {"blinking": True}
+    assert s["local"]["files"] == ["cell1.csv", "cell10.csv"]
+
+
+def test_training_files_fix_the_split(annotated):
+    config = {**own(annotated, train_files=["cell10", "cell2.csv"]), "defaults": {"n_train": 4}}
+    s = load_settings(config)["datasets"]["Mine"]
+    assert s["train_fovs"] == [2, 5] and s["n_train"] == 2  # over the defaults' n_train
+    split = split_fovs(range(1, 6), n_train=s["n_train"], train_fovs=s["train_fovs"], seed=3)
+    assert split == {"train": [2, 5], "test": [1, 3, 4]}
+    config["example_fov"] = 2
+    assert one_problem(config).endswith("example_fov: 2 is a training FOV of dataset 'Mine'")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"path": "/no/such/dir"}, "datasets.Mine.path: /no/such/dir is not a folder"),
+        ({"pattern": "*.tsv"}, "datasets.Mine.pattern: no file of {dir} matches '*.tsv'"),
+        ({"format": "csv"}, "datasets.Mine.format: 'csv' is not one of auto, benchmark"),
+        ({"train_files": ["cell9"]}, "datasets.Mine.train_files: training files ['cell9'] are"),
+        (
+            {"train_files": [f"cell{n}" for n in (1, 2, 3, 4, 10)]},
+            "datasets.Mine.train_files: 5 training files leave no test FOV of the 5 files",
+        ),
+        (
+            {"train_files": ["cell1"], "settings": {"n_train": 2}},
+            "datasets.Mine.settings.n_train: 2, but train_files names 1 files",
+        ),
+        ({"settings": {"n_train": 5}}, "datasets.Mine.settings.n_train: 5 training FOVs leave"),
+        ({"family": "rings"}, "datasets.Mine.family: a key of source simulate, not of local"),
+        (
+            {"settings": {"dbscan": {"baseline": "published"}}},
+            "baseline: 'published' on local dataset 'Mine'; only benchmark folders have",
+        ),
+        ({"columns": {"index": "id"}}, "datasets.Mine.columns: 'index' is not one of x, y"),
+        (
+            {"settings": {"model": {"source": "published"}}},
+            "'published' on local dataset 'Mine' needs model.published",
+        ),
+        (
+            {"settings": {"model": {"source": "published", "published": "multishape/models/"}}},
+            "is not a published model",
+        ),
+    ],
+)
+def test_local_dataset_problems(annotated, changes, expected):
+    assert expected.format(dir=annotated) in one_problem(own(annotated, **changes))
+
+
+def test_local_keys_on_other_sources_and_shared_stems(annotated):
+    config = rings(path=str(annotated), label_column="id")
+    assert problems(config) == [
+        "config.yaml: datasets.Rings.path: a key of source local, not of simulate",
+        "config.yaml: datasets.Rings.label_column: a key of source local, not of simulate",
+    ]
+    (annotated / "cell1.tsv").touch()
+    twins = own(annotated, pattern="cell1.*", train_files=["cell1.csv"])
+    line = one_problem(twins)
+    assert "datasets.Mine.pattern: files of" in line and "share the stems ['cell1']" in line
+    shapes = own(annotated, settings={"model": {"source": "published"}})
+    shapes["datasets"]["Mine"]["settings"]["model"]["published"] = "multishape/models/checkpoint.pt"
+    assert "trained on unit-square FOVs" in one_problem(shapes)
 
 
 # ---------------------------------------------------------------------- files, command line

@@ -132,18 +132,14 @@ def test_probes2_and_3_duplicate_and_degenerate_fovs_are_flagged_and_counted_onc
     assert pd.isna(per_fov.loc[(1, "DBSCAN"), "degenerate"])  # "" in the CSV: not flagged
 
     tables = dataset["root"] / "tables"
-    names = ["table1_csv", "table1_md", "table1_tex", "stats", "stats_md", "scorecard"]
-    out = {name: str(tables / f"{name}.txt") for name in [*names, "scorecard_md"]}
+    names = ["table1_csv", "table1_md", "table1_tex", "stats", "stats_md"]
+    out = {name: str(tables / f"{name}.txt") for name in names}
     run_script(
         "tables.py",
         input=[str(long_path)],
         output=SimpleNamespace(**out),
         log=[str(dataset["root"] / "tables.log")],
-        params=SimpleNamespace(
-            preset="probe",
-            paper_names={"toy": "toy"},
-            paper_table=repo_root / "resources" / "paper_table1.csv",
-        ),
+        params=SimpleNamespace(preset="probe"),
     )
     table = pd.read_csv(out["table1_csv"]).set_index("method")
     assert (table["n"] == 3).all() and (table["n_duplicates"] == 1).all()

@@ -19,6 +19,7 @@ CLUSTERING = {
     "cluster",
     "metrics",
     "tables",
+    "scorecard",
     "dbscan_table",
     "fig2",
     "classify_shapes",
@@ -81,13 +82,13 @@ def test_epochs_rerun_training_and_downstream_not_data(tiny_run, tmp_path):
     assert rules == MODEL
 
 
-def test_a_report_label_reruns_only_the_tables(tiny_run, tmp_path):
+def test_a_report_label_reruns_only_the_scorecard(tiny_run, tmp_path):
     rules = planned_rules(
         tiny_run,
         tmp_path,
         set_in("datasets", "S8", "paper_name", value="Scenario 7"),
     )
-    assert rules == {"tables", "all"}
+    assert rules == {"scorecard", "all"}
 
 
 def test_a_landscape_grid_reruns_only_the_landscapes(tiny_run, tmp_path):

@@ -36,6 +36,7 @@ import pandas as pd
 import yaml
 
 from miro.data.benchmark import FOV_NM, UPSTREAM_RAW, fov_number
+from miro.data.local import local_files, train_fov_numbers
 from miro.data.published_files import (
     METADATA_PATH,
     PUBLISHED_COMMIT,
@@ -47,6 +48,7 @@ from miro.data.published_files import (
     read_authors_dbscan,
     read_published_models,
 )
+from miro.data.readers import FORMATS
 from miro.data.simulate import SIMULATORS, fov_size, simulate_fov
 from miro.data.split import split_fovs
 
@@ -95,6 +97,23 @@ BUILTIN: dict[str, Any] = {
         "eps_nm": [2.0, 200.0],
         "min_samples": [2, 60],
     },
+}
+
+# The keys of a `source: local` dataset entry (your annotated files, miro.data.local) and their
+# defaults; `path` has none.
+LOCAL: dict[str, Any] = {
+    "pattern": "*.csv",  # the folder's files that are FOVs
+    "format": "auto",  # miro.data.readers.FORMATS
+    "columns": None,  # canonical x / y -> the files' columns
+    "label_column": "index",  # cluster ids, 0 = non-clustered (the benchmark's column)
+    "train_files": None,  # None: n_train files drawn with the seed
+    "blinking": False,  # augmentation: resample the training FOVs' own background
+}
+#: entry keys of each source besides `source`, `paper_name`, `settings` and `table1`
+SOURCE_KEYS = {
+    "benchmark": ("folder",),
+    "simulate": ("family", "n_fovs", "params"),
+    "local": ("path", *LOCAL),
 }
 
 # The other top-level sections; sections left out of the config take these values (a study
@@ -334,6 +353,7 @@ def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
     settings = copy.deepcopy(BUILTIN)
     settings["published_dbscan"] = None
     settings["train_fovs"] = None
+    settings["local"] = local_settings(entry) if entry["source"] == "local" else None
     if entry["source"] == "benchmark":
         row = benchmark_row(entry["folder"])
         settings["model"]["steps"] = int(row["recurrent_steps"])
@@ -356,13 +376,41 @@ def dataset_settings(config: Mapping, name: str) -> dict[str, Any]:
     settings["family"] = entry.get("family")
     settings["n_fovs"] = entry.get("n_fovs")
     settings["params"] = dict(entry.get("params") or {})
-    settings["paper_name"] = entry.get("paper_name", entry.get("folder", name))
+    # the paper's name of the dataset (the scorecard's); none for the user's own data
+    unnamed = None if entry["source"] == "local" else entry.get("folder", name)
+    settings["paper_name"] = entry.get("paper_name", unnamed)
     settings["table1"] = entry.get("table1", True)
+    if settings["local"] is not None:
+        _resolve_local(settings)
     if settings["dbscan"]["baseline"] == "auto":
         settings["dbscan"]["baseline"] = "published" if settings["published_dbscan"] else "optuna"
     if settings["train_fovs"] and settings["n_train"] != len(settings["train_fovs"]):
         settings["train_fovs"] = None  # another training size than the paper's: seeded choice
     return settings
+
+
+def local_settings(entry: Mapping) -> dict[str, Any]:
+    """How a ``source: local`` entry's files are found and read: its keys with the
+    :data:`LOCAL` defaults, and ``files``, the names of the matching files in FOV order
+    (`miro.data.local.local_files`; [] without a folder, a config error)."""
+    local = {"path": entry["path"], **{k: entry.get(k, v) for k, v in LOCAL.items()}}
+    local["files"] = [p.name for p in local_files(local["path"], local["pattern"]).values()]
+    return local
+
+
+def _resolve_local(settings: dict[str, Any]) -> None:
+    """A local dataset: its ``blinking`` as the augmentation reads it (``params``,
+    `miro.data.augment.settings_for_dataset`) and its ``train_files`` as the split's training
+    FOVs (which fix ``n_train``)."""
+    local = settings["local"]
+    settings["params"] = {"blinking": local["blinking"]}
+    files = {n: Path(local["path"]) / name for n, name in enumerate(local["files"], start=1)}
+    if local["train_files"] is not None:
+        try:
+            settings["train_fovs"] = train_fov_numbers(files, local["train_files"])
+        except ValueError:
+            return  # reported by the local-data checks
+        settings["n_train"] = len(settings["train_fovs"])
 
 
 def _published_path(entry: Mapping, model: Mapping) -> str | None:
@@ -466,7 +514,10 @@ def published_model(ds: Mapping) -> PublishedModel | None:
 
 
 def dataset_fov_nm(ds: Mapping) -> float:
-    """Side (nm) of a dataset's FOVs: 2000 for a benchmark folder, else its simulation's."""
+    """Side (nm) of a dataset's FOVs: 2000 for a benchmark folder, else its simulation's (a
+    local dataset's is known from its files only: a config error where it is needed)."""
+    if ds["source"] == "local":
+        raise ValueError("the FOV side of a local dataset is known only from its files")
     return FOV_NM if ds["source"] == "benchmark" else fov_size(ds["family"], ds["params"])
 
 
@@ -592,9 +643,11 @@ def benchmark_files(folder: str) -> tuple[str, ...]:
 
 def _fov_numbers(ds: Mapping) -> list[int]:
     """FOV numbers of a dataset: those of a benchmark folder's files, 1..n_fovs for a simulated
-    dataset (as rule obtain numbers them)."""
+    dataset, 1..N for the N files of a local one (as rule obtain numbers them)."""
     if ds["source"] == "benchmark":
         return sorted(fov_number(f) for f in benchmark_files(ds["folder"]))
+    if ds["source"] == "local":
+        return list(range(1, len(ds["local"]["files"]) + 1))
     return list(range(1, ds["n_fovs"] + 1))
 
 
@@ -603,13 +656,18 @@ def _dataset_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
 
     for name, ds in settings["datasets"].items():
         here = ("datasets", name)
+        yield from _source_key_problems(config, name)
+        if ds["source"] == "local":
+            yield from _local_problems(config, name, ds)
+            if not ds["local"]["files"]:
+                continue  # no FOVs: the other checks would only repeat it
         if ds["source"] == "simulate":
             yield from _simulation_problems(key_path(*here), ds["family"], ds["params"])
-            if ds["dbscan"]["baseline"] == "published":
-                yield (
-                    f"{_origin(config, name, 'dbscan', 'baseline')}: 'published' on simulated "
-                    f"dataset {name!r}; only benchmark folders have published DBSCAN parameters"
-                )
+        if ds["source"] != "benchmark" and ds["dbscan"]["baseline"] == "published":
+            yield (
+                f"{_origin(config, name, 'dbscan', 'baseline')}: 'published' on {_kind(ds)} "
+                f"dataset {name!r}; only benchmark folders have published DBSCAN parameters"
+            )
         problems = list(_published_model_problems(config, name, ds))
         yield from problems
         if not problems and ds["dbscan"]["source"] == "published":
@@ -633,6 +691,11 @@ def _dataset_problems(config: Mapping, settings: Mapping) -> Iterator[str]:
                 yield f"{_origin(config, name, 'train', 'k_star')}: {err} (dataset {name!r})"
 
 
+def _kind(ds: Mapping) -> str:
+    """A dataset's source in messages: benchmark, simulated or local."""
+    return {"simulate": "simulated"}.get(ds["source"], ds["source"])
+
+
 def _published_model_problems(config: Mapping, name: str, ds: Mapping) -> Iterator[str]:
     """``model.published``: a published model's path, given with ``model.source: published``;
     a simulated dataset must name one (benchmark folders default to their own)."""
@@ -644,13 +707,76 @@ def _published_model_problems(config: Mapping, name: str, ds: Mapping) -> Iterat
         )
     elif source == "published" and path is None:
         yield (
-            f"{_origin(config, name, 'model', 'source')}: 'published' on simulated dataset "
+            f"{_origin(config, name, 'model', 'source')}: 'published' on {_kind(ds)} dataset "
             f"{name!r} needs model.published, one of {published_choices()}"
         )
     elif source == "published" and path not in published_models():
         yield (
             f"{_origin(config, name, 'model', 'published')}: {path!r} is not a published model, "
             f"one of {published_choices()}"
+        )
+    elif source == "published" and ds["source"] == "local" and published_model(ds).fov_nm is None:
+        yield (
+            f"{_origin(config, name, 'model', 'published')}: {path!r} was trained on "
+            f"unit-square FOVs, which need a known FOV side; local dataset {name!r} has none"
+        )
+
+
+def _source_key_problems(config: Mapping, name: str) -> Iterator[str]:
+    """Keys of a local dataset on a benchmark or simulated one, and theirs on a local one
+    (:data:`SOURCE_KEYS`)."""
+    entry = config["datasets"][name]
+    local = entry["source"] == "local"
+    for source, keys in SOURCE_KEYS.items():
+        if (source == "local") == local:
+            continue
+        for key in keys:
+            if key in entry:
+                yield (
+                    f"{key_path('datasets', name, key)}: a key of source {source}, not of "
+                    f"{entry['source']}"
+                )
+
+
+def _local_problems(config: Mapping, name: str, ds: Mapping) -> Iterator[str]:
+    """A local dataset's folder, files, format and training files (their content is checked
+    by rule obtain, which reads them: `miro.data.local.read_local`)."""
+    local, here = ds["local"], ("datasets", name)
+    folder = Path(local["path"])
+    if not folder.is_dir():
+        yield f"{key_path(*here, 'path')}: {folder} is not a folder"
+        return
+    if not local["files"]:
+        yield f"{key_path(*here, 'pattern')}: no file of {folder} matches {local['pattern']!r}"
+        return
+    stems = [Path(f).stem for f in local["files"]]
+    shared = sorted({s for s in stems if stems.count(s) > 1})
+    if shared:
+        yield (
+            f"{key_path(*here, 'pattern')}: files of {folder} share the stems {shared}; "
+            "each FOV file is named after its stem"
+        )
+    if local["format"] not in FORMATS:
+        yield f"{key_path(*here, 'format')}: {local['format']!r} is not one of {', '.join(FORMATS)}"
+    train = local["train_files"]
+    if train is None:
+        return
+    files = {n: folder / f for n, f in enumerate(local["files"], start=1)}
+    try:
+        train_fov_numbers(files, train)
+    except ValueError as err:
+        yield f"{key_path(*here, 'train_files')}: {_clip(str(err), 200)}"
+        return
+    if len(train) >= len(files):
+        yield (
+            f"{key_path(*here, 'train_files')}: {len(train)} training files leave no test FOV "
+            f"of the {len(files)} files of {folder}"
+        )
+    own = (config["datasets"][name].get("settings") or {}).get("n_train")
+    if own is not None and own != len(train):
+        yield (
+            f"{key_path(*here, 'settings', 'n_train')}: {own}, but train_files names "
+            f"{len(train)} files; leave n_train out"
         )
 
 

@@ -16,6 +16,7 @@ from miro.config import (
     settings_slice,
 )
 from miro.data.published_files import load_manifest
+from miro.outputs.tables import read_paper_table1
 from miro.studies.ablations import STEPS_DATASET, steps_data_settings
 from miro.studies.runs import (
     MAIN,
@@ -35,6 +36,15 @@ if "steps" in (config.get("ablations") or {}):
 METHODS = ["DBSCAN", "MIRO"]
 RESULTS = "results"
 RESOURCES = ROOT / "resources"
+PAPER_TABLE1 = RESOURCES / "paper_table1.csv"
+#: Table 1 datasets the paper reports (paper_name in its Table 1): the scorecard's; none of
+#: the user's own data (source local has no paper_name)
+SCORECARD_DATASETS = [
+    ds
+    for ds in TABLE1_DATASETS
+    if SETTINGS["datasets"][ds]["paper_name"]
+    in set(read_paper_table1(PAPER_TABLE1)["dataset"])
+]
 
 
 wildcard_constraints:
@@ -58,12 +68,23 @@ def sliced(*keys, seed=False):
 
 
 def data_params(wildcards):
-    """What defines a dataset's FOVs: the benchmark folder, or the simulation and its seed."""
+    """What defines a dataset's FOVs: the benchmark folder, how the user's files are read (the
+    files are inputs: `local_inputs`), or the simulation and its seed."""
     settings = ds_settings(wildcards)
     if settings["source"] == "benchmark":
         return settings_slice(settings, ["source", "folder"])
+    if settings["source"] == "local":
+        keys = ["source", "local.format", "local.columns", "local.label_column"]
+        return settings_slice(settings, keys)
     keys = ["source", "family", "n_fovs", "params"]
     return settings_slice(settings, keys) | {"seed": SETTINGS["seed"]}
+
+
+def local_inputs(wildcards):
+    """The annotated files of a ``source: local`` dataset, in FOV order (`miro.config`
+    lists them); none for other sources."""
+    local = ds_settings(wildcards)["local"]
+    return [str(Path(local["path"]) / name) for name in local["files"]] if local else []
 
 
 #: values each rule's script reads from the dataset settings (see the scripts)
@@ -215,22 +236,16 @@ DBSCAN_TABLE_METADATA = sorted(
 
 
 def final_outputs():
-    """Table 1 flow outputs, over the datasets with ``table1: true``, and the DBSCAN-parameter
-    table (its datasets and those of the single-shot table)."""
+    """Table 1 flow outputs, over the datasets with ``table1: true`` (the scorecard over those
+    the paper reports, when there are any), and the DBSCAN-parameter table (its datasets and
+    those of the single-shot table)."""
     dbscan = expand(f"{RESULTS}/tables/dbscan_params.{{ext}}", ext=["csv", "md"])
     if not TABLE1_DATASETS:
         return dbscan if DBSCAN_TABLE else []
-    tables = expand(
-        f"{RESULTS}/tables/{{name}}",
-        name=[
-            "table1.csv",
-            "table1.md",
-            "table1.tex",
-            "stats.csv",
-            "scorecard.csv",
-            "scorecard.md",
-        ],
-    )
+    names = ["table1.csv", "table1.md", "table1.tex", "stats.csv"]
+    if SCORECARD_DATASETS:
+        names += ["scorecard.csv", "scorecard.md"]
+    tables = expand(f"{RESULTS}/tables/{{name}}", name=names)
     figures = expand(
         f"{RESULTS}/figures/fig2_{{ds}}.{{ext}}", ds=TABLE1_DATASETS, ext=["png", "pdf"]
     )

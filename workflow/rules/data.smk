@@ -1,7 +1,10 @@
-"""Data: obtain FOVs (benchmark download / local copy / simulation), split, augment."""
+"""Data: obtain FOVs (benchmark download / local copy / simulation / your annotated files),
+split, augment."""
 
 
 rule obtain:
+    input:
+        files=local_inputs,
     output:
         directory(f"{RESULTS}/{{ds}}/data/fovs"),
     log:

@@ -19,24 +19,40 @@ rule tables:
             category="Tables",
         ),
         stats_md=f"{RESULTS}/tables/stats.md",
-        scorecard=report(
-            f"{RESULTS}/tables/scorecard.csv",
-            caption="../report/scorecard.rst",
-            category="Tables",
-        ),
-        scorecard_md=f"{RESULTS}/tables/scorecard.md",
     log:
         f"{RESULTS}/logs/tables.log",
     conda:
         "../../envs/miro.yaml"
     params:
         preset=SETTINGS["preset"],
-        paper_names={
-            ds: SETTINGS["datasets"][ds]["paper_name"] for ds in TABLE1_DATASETS
-        },
-        paper_table=RESOURCES / "paper_table1.csv",
     script:
         "../scripts/tables.py"
+
+
+if SCORECARD_DATASETS:
+
+    rule scorecard:
+        input:
+            [run_path(ds, MAIN, "metrics.csv") for ds in SCORECARD_DATASETS],
+        output:
+            csv=report(
+                f"{RESULTS}/tables/scorecard.csv",
+                caption="../report/scorecard.rst",
+                category="Tables",
+            ),
+            md=f"{RESULTS}/tables/scorecard.md",
+        log:
+            f"{RESULTS}/logs/scorecard.log",
+        conda:
+            "../../envs/miro.yaml"
+        params:
+            preset=SETTINGS["preset"],
+            paper_names={
+                ds: SETTINGS["datasets"][ds]["paper_name"] for ds in SCORECARD_DATASETS
+            },
+            paper_table=PAPER_TABLE1,
+        script:
+            "../scripts/scorecard.py"
 
 
 rule dbscan_table:

@@ -1,4 +1,5 @@
-"""Rule tables: Table 1 replica, paired statistics and the reproduction scorecard.
+"""Rule tables: Table 1 replica and paired statistics, over every Table 1 dataset (the paper's
+and the user's own; the comparison with the paper is rule scorecard's).
 
 Duplicated test FOVs are counted once (Table 1 and the statistics) and every flagged FOV is
 named in the tables' notes (miro.outputs.tables.flag_notes)."""
@@ -7,16 +8,7 @@ import _miro_path  # noqa: F401  (makes workflow/lib importable as miro)
 import pandas as pd
 
 from miro.evaluation.stats import paired_tests
-from miro.outputs.tables import (
-    SCORECARD_COLUMNS,
-    flag_notes,
-    read_paper_table1,
-    scorecard,
-    table1,
-    write_scorecard,
-    write_stats,
-    write_table1,
-)
+from miro.outputs.tables import flag_notes, table1, write_stats, write_table1
 from miro.runlog import script_logging
 
 with script_logging(snakemake.log[0]) as log:
@@ -29,11 +21,3 @@ with script_logging(snakemake.log[0]) as log:
     write_table1(table, out.table1_csv, out.table1_md, out.table1_tex, preset=preset)
     stats = paired_tests(long_df)
     write_stats(stats, out.stats, out.stats_md, preset=preset, notes=notes)
-    names = snakemake.params.paper_names
-    reported = set(read_paper_table1(snakemake.params.paper_table)["dataset"])
-    if reported & {names[d] for d in long_df["dataset"].unique()}:
-        card = scorecard(long_df, snakemake.params.paper_table, paper_names=names)
-    else:
-        log.info("no configured dataset is reported in the paper: empty scorecard")
-        card = pd.DataFrame(columns=SCORECARD_COLUMNS)
-    write_scorecard(card, out.scorecard, out.scorecard_md, preset=preset)

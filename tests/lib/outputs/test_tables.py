@@ -259,6 +259,16 @@ def test_scorecard_maps_dataset_names(long_df, paper_csv):
     assert list(rings["paper_mean"]) == list(paper.loc[("Rings", "MIRO"), list(TABLE1_METRICS)])
 
 
+def test_scorecard_skips_datasets_without_a_paper_name(long_df, paper_csv):
+    """The user's own data (source local: paper_name None) has no scorecard row, even when it
+    is named like a dataset of the paper."""
+    own = long_df.replace({"dataset": {OTHER_DATASET: "Rings"}})
+    names = {"Rings": None, PAPER_DATASET: PAPER_DATASET}
+    card = scorecard(own, paper_csv, paper_names=names)
+    assert set(card["dataset"]) == {PAPER_DATASET}
+    assert set(scorecard(own, paper_csv)["dataset"]) == {"Rings", PAPER_DATASET}
+
+
 def test_scorecard_needs_a_paper_dataset(long_df, paper_csv, tmp_path):
     with pytest.raises(ValueError, match="no dataset"):
         scorecard(long_df[long_df["dataset"] == OTHER_DATASET], paper_csv)
