@@ -345,3 +345,56 @@ def test_same_graphs_give_same_bytes(fovs, tmp_path):
     first = (tmp_path / "a.pt").read_bytes()
     assert first == (tmp_path / "b.pt").read_bytes()
     assert b".tmp." not in first
+
+
+def _centroid_spacing(cloud) -> float:
+    centroids = np.array([cloud.positions[rows].mean(axis=0) for rows in clusters_of(cloud)])
+    return float(pdist(centroids).min())
+
+
+def test_data_driven_spacing_is_the_closest_pair_of_the_training_fovs(fovs):
+    """The synthetic FOVs are no more crowded than the annotated ones: the least centroid
+    distance of one training FOV becomes the placement's minimum separation."""
+    expected = []
+    for fov in fovs:
+        xy = fov[["x", "y"]].to_numpy()
+        unit = (xy - xy.min(axis=0)) / (xy.max(axis=0) - xy.min(axis=0))
+        ids = np.unique(fov["index"][fov["index"] > 0])
+        expected.append(pdist(np.array([unit[fov["index"] == k].mean(axis=0) for k in ids])).min())
+    assert training_structures(fovs).min_spacing == pytest.approx(min(expected))
+    assert settings_from_data(fovs).min_separation == pytest.approx(min(expected))
+    assert settings_from_data(fovs, blinking=True).min_separation == pytest.approx(min(expected))
+    lone = synthetic_fov(5, clusters=1)
+    assert settings_from_data([lone]).min_separation == 0.0
+
+
+@pytest.mark.parametrize("background", ["uniform", "resample"])
+def test_placement_keeps_the_minimum_separation(fovs, background):
+    base = replace(EXACT, background=background, clusters_per_fov=(12, 12), placement=(0.2, 0.8))
+    spaced = replace(base, min_separation=0.12)
+    free = [_centroid_spacing(c) for c in augment_point_clouds(fovs, 10, base, 3)]
+    kept = [_centroid_spacing(c) for c in augment_point_clouds(fovs, 10, spaced, 3)]
+    assert min(kept) >= 0.12 - 1e-9
+    assert min(free) < 0.12  # without it, 12 centres in 0.36 of the square come closer
+
+
+def test_reference_placement_unchanged_without_separation(fovs):
+    """min_separation 0 draws the centres exactly as the reference does (presets unchanged)."""
+    settings = replace(EXACT, clusters_per_fov=(5, 5))
+    cloud = next(iter(augment_point_clouds(fovs, 1, settings, 11)))
+    rng = np.random.default_rng(np.random.SeedSequence(11, spawn_key=(1, 0)))
+    rng.uniform(0.0, 1.0, (int(rng.integers(150, 250)), 2))
+    centres = rng.uniform(*settings.placement, (int(rng.integers(5, 6)), 2))
+    placed = np.array([cloud.positions[rows].mean(axis=0) for rows in clusters_of(cloud)])
+    inside = np.all((centres > 0.15) & (centres < 0.85), axis=1)  # not moved inward
+    np.testing.assert_allclose(placed[inside], centres[inside], atol=1e-12)
+
+
+def test_separation_that_cannot_fit_names_the_setting(fovs):
+    crowded = replace(EXACT, clusters_per_fov=(30, 30), min_separation=0.5)
+    with pytest.raises(ValueError, match="min_separation"):
+        list(augment_point_clouds(fovs, 1, crowded, 0))
+    with pytest.raises(ValueError, match="min_separation"):
+        list(augment_point_clouds(fovs, 1, replace(crowded, background="resample"), 0))
+    with pytest.raises(ValueError, match=r"min_separation must lie in \[0, 1\)"):
+        AugmentSettings(min_separation=-0.1)

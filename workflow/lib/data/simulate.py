@@ -157,25 +157,37 @@ def place_centres(
     max_candidates: int = 500,
 ) -> np.ndarray:
     """``n`` points uniform in ``[margin, fov_size - margin]^2``, at least ``min_separation`` apart
-    (random sequential adsorption over ``max_candidates * n`` candidates; a cheap loop over
-    candidates). Raises ValueError when they do not fit."""
+    (`sequential_adsorption` over ``max_candidates * n`` candidates). Raises ValueError when they
+    do not fit."""
     if fov_size - 2 * margin <= 0:
         raise ValueError(f"margin {margin} nm leaves no room in a {fov_size} nm FOV")
     if min_separation <= 0 or n <= 1:
         return rng.uniform(margin, fov_size - margin, size=(n, 2))
     candidates = rng.uniform(margin, fov_size - margin, size=(max_candidates * n, 2))
+    accepted = sequential_adsorption(candidates, n, min_separation)
+    if accepted is None:
+        raise ValueError(
+            f"cannot place {n} structures {min_separation} nm apart in a {fov_size} nm FOV "
+            f"(margin {margin} nm); lower their number or separation"
+        )
+    return accepted
+
+
+def sequential_adsorption(
+    candidates: np.ndarray, n: int, min_separation: float
+) -> np.ndarray | None:
+    """The first ``n`` of ``candidates`` (in order) that lie at least ``min_separation`` from every
+    point accepted before them (random sequential adsorption when the candidates are random);
+    None when fewer than ``n`` fit. A cheap loop over candidates."""
     accepted = np.empty((n, 2))
     k = 0
     for point in candidates:
+        if k == n:
+            break
         if k == 0 or np.min(np.sum((accepted[:k] - point) ** 2, axis=1)) >= min_separation**2:
             accepted[k] = point
             k += 1
-            if k == n:
-                return accepted
-    raise ValueError(
-        f"cannot place {n} structures {min_separation} nm apart in a {fov_size} nm FOV "
-        f"(margin {margin} nm); lower their number or separation"
-    )
+    return accepted if k == n else None
 
 
 def _uniform_background(rng: np.random.Generator, n: int, fov_size: float) -> np.ndarray:
