@@ -390,11 +390,15 @@ def test_reference_placement_unchanged_without_separation(fovs):
     np.testing.assert_allclose(placed[inside], centres[inside], atol=1e-12)
 
 
-def test_separation_that_cannot_fit_names_the_setting(fovs):
+def test_crowded_placement_lowers_the_separation_instead_of_failing(fovs):
+    """30 structures cannot lie 0.5 apart in the unit square: the separation shrinks until
+    they fit, as far apart as that allows, and the augmentation goes on."""
     crowded = replace(EXACT, clusters_per_fov=(30, 30), min_separation=0.5)
-    with pytest.raises(ValueError, match="min_separation"):
-        list(augment_point_clouds(fovs, 1, crowded, 0))
-    with pytest.raises(ValueError, match="min_separation"):
-        list(augment_point_clouds(fovs, 1, replace(crowded, background="resample"), 0))
+    for background in ("uniform", "resample"):
+        cloud = next(
+            iter(augment_point_clouds(fovs, 1, replace(crowded, background=background), 0))
+        )
+        assert cloud.labels.max() == 30
+        assert 0.05 < _centroid_spacing(cloud) < 0.5
     with pytest.raises(ValueError, match=r"min_separation must lie in \[0, 1\)"):
         AugmentSettings(min_separation=-0.1)

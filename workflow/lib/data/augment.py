@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
 from multiprocessing import get_context
@@ -341,7 +341,8 @@ def settings_from_data(
     train_fovs: Sequence[pd.DataFrame], *, blinking: bool = False
 ) -> AugmentSettings:
     """Data-driven settings: structures per FOV = observed mean ± 25 %, background = ± 20 %, and
-    no two structure centroids closer than the closest two of one training FOV.
+    no two structure centroids closer than the closest two of one training FOV (lowered in a
+    synthetic FOV whose structures do not fit at that spacing).
 
     The spacing keeps the synthetic FOVs as crowded as the annotated ones: with independent
     uniform centres, 60 % of the C-shapes of a synthetic FOV touched another (a point of another
@@ -522,16 +523,10 @@ class _Sampler:
 
     def _uniform_centres(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` centres uniform over the placement range, ``min_separation`` apart."""
-        low, high, separation = *self.settings.placement, self.settings.min_separation
-        if separation == 0:
+        low, high = self.settings.placement
+        if self.settings.min_separation == 0:
             return rng.uniform(low, high, (n, 2))
-        centres = sequential_adsorption(rng.uniform(low, high, (500 * n, 2)), n, separation)
-        if centres is None:
-            raise ValueError(
-                f"cannot place {n} structures {separation:.4g} apart in the placement range "
-                f"{self.settings.placement}; lower clusters_per_fov or min_separation"
-            )
-        return centres
+        return _spaced(lambda: rng.uniform(low, high, (500 * n, 2)), n, self.settings)
 
     def _resampled_background(self, rng: np.random.Generator) -> np.ndarray:
         """A drawn fraction of one densified training background, flipped per axis at random.
@@ -555,19 +550,26 @@ class _Sampler:
         centres = (np.arange(cells) + 0.5) * grid
         inside = (centres >= low) & (centres <= high)
         ix, iy = np.nonzero(~occupied & inside[:, None] & inside[None, :])
-        separation = self.settings.min_separation
-        if separation == 0 and len(ix) >= n:
+        if len(ix) < n:
+            raise ValueError(
+                f"only {len(ix)} empty grid cells of size {grid} for {n} clusters; "
+                "lower clusters_per_fov or background_fraction"
+            )
+        if self.settings.min_separation == 0:
             pick = rng.choice(len(ix), n, replace=False)
             return np.column_stack([centres[ix[pick]], centres[iy[pick]]])
-        cells = np.column_stack([centres[ix], centres[iy]])[rng.permutation(len(ix))]
-        chosen = sequential_adsorption(cells, n, separation) if len(ix) >= n else None
-        if chosen is None:
-            raise ValueError(
-                f"only {len(ix)} empty grid cells of size {grid} for {n} clusters "
-                f"{separation:.4g} apart; lower clusters_per_fov, background_fraction or "
-                "min_separation"
-            )
-        return chosen
+        cells = np.column_stack([centres[ix], centres[iy]])
+        return _spaced(lambda: cells[rng.permutation(len(cells))], n, self.settings)
+
+
+def _spaced(candidates: Callable[[], np.ndarray], n: int, settings: AugmentSettings) -> np.ndarray:
+    """``n`` of the points ``candidates()`` draws, ``settings.min_separation`` apart (random
+    sequential adsorption); where they do not fit, the separation is lowered by 10 % and new
+    candidates drawn until they do, so that a crowded draw never stops the augmentation."""
+    separation = settings.min_separation
+    while (centres := sequential_adsorption(candidates(), n, separation)) is None:
+        separation *= 0.9
+    return centres
 
 
 def augment_point_clouds(
