@@ -173,7 +173,8 @@ def report(args: argparse.Namespace) -> None:
         "Recipes named `spaced-...` ran with the augmentation that keeps the training FOVs'",
         "spacing (no two synthetic structures closer than the closest two of a training FOV,",
         "`docs/reference.md#augmentation`); the others ran before it, with independent uniform",
-        "centres (the reference's placement).",
+        "centres (the reference's placement). Rows named `...-seedN` ran with `--seed N` (other",
+        "simulated data, split and training); the others with seed 0.",
         "",
     ]
     for family, group in rows.groupby("family", sort=False):
