@@ -346,11 +346,12 @@ def settings_from_data(
 
     The spacing keeps the synthetic FOVs as crowded as the annotated ones: with independent
     uniform centres, 60 % of the C-shapes of a synthetic FOV touched another (a point of another
-    structure within 50 nm) against 31 % in the simulated FOVs they were drawn from, so training
-    was dominated by overlaps that the data do not show. The rest are the reference defaults
-    (drawn fraction about the original count). With blinking the background is resampled, its
-    drawn fraction chosen so that the drawn count is the observed count ± 20 %. Suits families
-    the reference gives no settings for (C-shapes, rings, your own data).
+    structure within 50 nm) against 31 % in the simulated FOVs they were drawn from (45 % with
+    the spacing; ``benchmarks/bench_augment_spacing.py``), so training was dominated by overlaps
+    that the data do not show. The rest are the reference defaults (drawn fraction about the
+    original count). With blinking the background is resampled, its drawn fraction chosen so
+    that the drawn count is the observed count ± 20 %. Suits families the reference gives no
+    settings for (C-shapes, rings, your own data).
     """
     training = training_structures(train_fovs)
     clusters = float(np.mean(training.clusters_per_fov))
@@ -526,7 +527,8 @@ class _Sampler:
         low, high = self.settings.placement
         if self.settings.min_separation == 0:
             return rng.uniform(low, high, (n, 2))
-        return _spaced(lambda: rng.uniform(low, high, (500 * n, 2)), n, self.settings)
+        separation = self.settings.min_separation
+        return _spaced(lambda: rng.uniform(low, high, (500 * n, 2)), n, separation)
 
     def _resampled_background(self, rng: np.random.Generator) -> np.ndarray:
         """A drawn fraction of one densified training background, flipped per axis at random.
@@ -559,14 +561,14 @@ class _Sampler:
             pick = rng.choice(len(ix), n, replace=False)
             return np.column_stack([centres[ix[pick]], centres[iy[pick]]])
         cells = np.column_stack([centres[ix], centres[iy]])
-        return _spaced(lambda: cells[rng.permutation(len(cells))], n, self.settings)
+        separation = self.settings.min_separation
+        return _spaced(lambda: cells[rng.permutation(len(cells))], n, separation)
 
 
-def _spaced(candidates: Callable[[], np.ndarray], n: int, settings: AugmentSettings) -> np.ndarray:
-    """``n`` of the points ``candidates()`` draws, ``settings.min_separation`` apart (random
-    sequential adsorption); where they do not fit, the separation is lowered by 10 % and new
-    candidates drawn until they do, so that a crowded draw never stops the augmentation."""
-    separation = settings.min_separation
+def _spaced(candidates: Callable[[], np.ndarray], n: int, separation: float) -> np.ndarray:
+    """``n`` of the points ``candidates()`` draws, ``separation`` apart (random sequential
+    adsorption); where they do not fit, the separation is lowered by 10 % and new candidates
+    drawn until they do, so that a crowded draw never stops the augmentation."""
     while (centres := sequential_adsorption(candidates(), n, separation)) is None:
         separation *= 0.9
     return centres
