@@ -8,7 +8,9 @@ study) and scores the 12 held-out FOVs against DBSCAN tuned the same way on the 
 FOVs. Every evaluation appends one row to ``--results`` (CSV): family, recipe, its settings,
 epoch, optimizer steps, training CPU minutes so far (process time of the single-threaded
 training, evaluation excluded: robust to other load on the machine), the mean ARI†, IoU
-and JI_c of both methods, MIRO's gain and the one-sided Wilcoxon p of each.
+and JI_c of both methods, MIRO's gain and the one-sided Wilcoxon p of each. ``--seed`` sets the
+simulated data, split and tuning, ``--train-seed`` (default: ``--seed``) the augmentation and
+training alone: runs of one recipe over several training seeds measure its spread on one data set.
 
     python benchmarks/bench_learning_curve.py run --family c_shaped --recipe onecycle-3e-3 \\
         --set lr=3e-3 schedule=onecycle epochs=6 --graphs 300 --eval 2 4 6
@@ -93,14 +95,14 @@ def run(args: argparse.Namespace) -> None:
         warmup=float(overrides.pop("warmup", 0.3)),
         batch_size=int(overrides.pop("batch_size", 4)),
         epochs=int(overrides.pop("epochs", max(args.eval))),
-        seed=args.seed,
+        seed=args.train_seed,
         device="cpu",
     )
     if overrides:
         raise SystemExit(f"unknown settings {sorted(overrides)}")
     start = time.perf_counter()
     settings = settings_from_data(train_fovs)
-    graphs = augment_graphs(train_fovs, args.graphs, settings, args.seed, radius)
+    graphs = augment_graphs(train_fovs, args.graphs, settings, args.train_seed, radius)
     augment_s = time.perf_counter() - start
     nodes = float(np.mean([g.num_nodes for g in graphs]))
     print(f"{len(graphs)} graphs of {nodes:.0f} nodes in {augment_s:.0f} s; {cfg}", flush=True)
@@ -128,6 +130,8 @@ def run(args: argparse.Namespace) -> None:
                 | ({"radius": radius} if radius != RADIUS[args.family] else {})
                 | ({"alpha": cfg.alpha} if cfg.alpha != 10.0 else {})
                 | {"graphs": args.graphs, "epochs": cfg.epochs, "threads": args.threads}
+                | ({"seed": args.seed} if args.seed else {})
+                | ({"train_seed": args.train_seed} if args.train_seed != args.seed else {})
             ),
             "nodes_per_graph": round(nodes),
             "epoch": epoch,
@@ -174,7 +178,9 @@ def report(args: argparse.Namespace) -> None:
         "spacing (no two synthetic structures closer than the closest two of a training FOV,",
         "`docs/reference.md#augmentation`); the others ran before it, with independent uniform",
         "centres (the reference's placement). Rows named `...-seedN` ran with `--seed N` (other",
-        "simulated data, split and training); the others with seed 0.",
+        "simulated data, split and training), rows named `...-trainN` with `--train-seed N`",
+        "(seed 0's data, split and tuning; another augmentation and training); the others with",
+        "seed 0.",
         "",
     ]
     for family, group in rows.groupby("family", sort=False):
@@ -194,6 +200,7 @@ def report(args: argparse.Namespace) -> None:
         lines += [table.to_markdown(index=False), ""]
         settings = group.drop_duplicates("recipe")[["recipe", "settings"]]
         lines += [settings.to_markdown(index=False), ""]
+    lines += _spread(rows, paper)
     Path(args.markdown).write_text("\n".join(lines))
     fig, axes = plt.subplots(1, rows["family"].nunique(), figsize=(10, 4), squeeze=False)
     for ax, (family, group) in zip(axes[0], rows.groupby("family", sort=False), strict=True):
@@ -213,6 +220,49 @@ def report(args: argparse.Namespace) -> None:
     print(f"wrote {args.markdown}")
 
 
+def _spread(rows: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
+    """The final rows of every recipe run on more than one seed: the spread of its gains."""
+    settings = rows["settings"].map(json.loads)
+    final = rows[rows["epoch"] == settings.map(lambda s: s["epochs"])].copy()
+    settings = final["settings"].map(json.loads)
+    final["data_seed"] = settings.map(lambda s: s.get("seed", 0))
+    final["train_seed"] = settings.map(lambda s: s.get("train_seed", s.get("seed", 0)))
+    final["recipe"] = final["recipe"].str.replace(r"-(seed|train)\d+$", "", regex=True)
+    final["key"] = settings.map(
+        lambda s: json.dumps({k: v for k, v in s.items() if k not in ("seed", "train_seed")})
+    )
+    out = []
+    for (family, recipe, _), runs in final.groupby(["family", "recipe", "key"], sort=False):
+        if len(runs) < 2:
+            continue
+        gain = 100 * runs["gain_ARI_dagger"] / _paper_gain(paper, PAPER_ROWS[family])
+        p = runs[[f"p_{m}" for m in METRICS]].to_numpy().max()
+        out.append(
+            {
+                "family": PAPER_ROWS[family],
+                "recipe": recipe,
+                "runs": len(runs),
+                "data seeds": " ".join(map(str, sorted(set(runs["data_seed"])))),
+                "training seeds": " ".join(map(str, sorted(set(runs["train_seed"])))),
+                "% paper ARI† gain, each": " ".join(f"{g:.0f}" for g in gain),
+                "mean": round(gain.mean()),
+                "seed 0 data: mean": round(gain[runs["data_seed"].to_numpy() == 0].mean()),
+                "largest p": f"{p:.1e}",
+            }
+        )
+    if not out:
+        return []
+    return [
+        "## Spread over seeds",
+        "",
+        "Recipes run more than once (final rows; `--seed` draws other data, `--train-seed`",
+        "another augmentation and training of seed 0's data):",
+        "",
+        pd.DataFrame(out).to_markdown(index=False),
+        "",
+    ]
+
+
 def _paper_gain(paper: pd.DataFrame, dataset: str) -> float:
     row = paper[paper["dataset"] == dataset].set_index("method")["ARI_dagger"]
     return float(row["MIRO"] - row["DBSCAN"])
@@ -228,7 +278,8 @@ def main() -> None:
     r.add_argument("--graphs", type=int, default=300)
     r.add_argument("--eval", type=int, nargs="+", required=True, help="epochs to evaluate")
     r.add_argument("--threads", type=int, default=1)
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--seed", type=int, default=0, help="simulated data, split and tuning")
+    r.add_argument("--train-seed", type=int, help="augmentation and training (default: --seed)")
     r.add_argument("--work", default="/tmp/learning_curve")
     r.add_argument("--results", default=str(RESULTS))
     r.set_defaults(func=run)
@@ -237,6 +288,8 @@ def main() -> None:
     p.add_argument("--markdown", default=str(HERE / "learning_curve.md"))
     p.set_defaults(func=report)
     args = parser.parse_args()
+    if args.command == "run" and args.train_seed is None:
+        args.train_seed = args.seed
     args.func(args)
 
 
