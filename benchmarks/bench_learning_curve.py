@@ -12,7 +12,9 @@ and JI_c of both methods, MIRO's gain and the one-sided Wilcoxon p of each. ``--
 simulated data, split and tuning, ``--train-seed`` (default: ``--seed``) the augmentation and
 training alone: runs of one recipe over several training seeds measure its spread on one data set.
 ``--crop K`` trains on the K x K tiles of each synthetic FOV instead of the whole FOV (K² times
-the optimizer steps per epoch at about the same cost).
+the optimizer steps per epoch at about the same cost). ``--device cuda`` trains on a GPU (the
+paper recipe's budget, docs/gpu-validation.md); ``train_minutes`` is then the host's CPU time
+and ``wall_minutes`` the training's wall time.
 
     python benchmarks/bench_learning_curve.py run --family c_shaped --recipe onecycle-3e-3 \\
         --set lr=3e-3 schedule=onecycle epochs=6 --graphs 300 --eval 2 4 6
@@ -35,16 +37,13 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data
 
+from miro.core.checkpoint import load_checkpoint
 from miro.core.graph import build_graph
 from miro.core.squeeze import squeeze_many
 from miro.core.training import TrainConfig, fov_extent, train
 from miro.data.augment import PointCloud, augment_graphs, augment_point_clouds, settings_from_data
 from miro.data.simulate import simulate_dataset
 from miro.data.split import split_fovs
-from miro.evaluation.dbscan import dbscan_labels
-from miro.evaluation.metrics import evaluate_fov
-from miro.evaluation.stats import paired_test
-from miro.evaluation.tuning import optimise_dbscan
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "learning_curve.csv"
@@ -72,6 +71,11 @@ def _truth(fov: pd.DataFrame) -> np.ndarray:
 
 def _tuned_scores(coords: list[np.ndarray], fovs, split, seed: int) -> pd.DataFrame:
     """Tune DBSCAN on ``coords`` of the training FOVs, score the test FOVs (one row each)."""
+    # imported here: `run --train-only` on a GPU machine needs neither optuna nor scikit-learn
+    from miro.evaluation.dbscan import dbscan_labels
+    from miro.evaluation.metrics import evaluate_fov
+    from miro.evaluation.tuning import optimise_dbscan
+
     tuning = [(coords[i], _truth(fovs[i])) for i in split["train"]]
     best, _ = optimise_dbscan(tuning, seed=seed, **SEARCH)
     rows = []
@@ -98,12 +102,14 @@ def run(args: argparse.Namespace) -> None:
         schedule=overrides.pop("schedule", "constant"),
         warmup=float(overrides.pop("warmup", 0.3)),
         batch_size=int(overrides.pop("batch_size", 4)),
-        epochs=int(overrides.pop("epochs", max(args.eval))),
+        epochs=int(overrides.pop("epochs", max(args.eval, default=0))),
         seed=args.train_seed,
-        device="cpu",
+        device=args.device,
     )
     if overrides:
         raise SystemExit(f"unknown settings {sorted(overrides)}")
+    if cfg.epochs < 1:
+        raise SystemExit("--train-only needs --set epochs=N")
     start = time.perf_counter()
     settings = settings_from_data(train_fovs)
     if args.crop == 1:
@@ -114,53 +120,80 @@ def run(args: argparse.Namespace) -> None:
     augment_s = time.perf_counter() - start
     nodes = float(np.mean([g.num_nodes for g in graphs]))
     print(f"{len(graphs)} graphs of {nodes:.0f} nodes in {augment_s:.0f} s; {cfg}", flush=True)
-    baseline = _tuned_scores([_xy(f) for f in fovs], fovs, split, args.seed)
+    meta = {
+        "family": args.family,
+        "recipe": args.recipe,
+        "settings": json.dumps(
+            {k: getattr(cfg, k) for k in ("width", "steps", "lr", "schedule", "batch_size")}
+            | ({"radius": radius} if radius != RADIUS[args.family] else {})
+            | ({"alpha": cfg.alpha} if cfg.alpha != 10.0 else {})
+            | {"graphs": args.graphs, "epochs": cfg.epochs, "threads": args.threads}
+            | ({"crop": args.crop} if args.crop != 1 else {})
+            | ({"device": args.device} if args.device != "cpu" else {})
+            | ({"seed": args.seed} if args.seed else {})
+            | ({"train_seed": args.train_seed} if args.train_seed != args.seed else {})
+        ),
+        "nodes_per_graph": round(nodes),
+    }
+    baseline = None if args.train_only else _baseline(fovs, split, args.seed)
     out_dir = Path(args.work) / f"{args.family}-{args.recipe}"
     shutil.rmtree(out_dir, ignore_errors=True)  # a fresh run, never a resumed one
     cpu = {"train": 0.0, "since": time.process_time()}
 
-    def evaluate(epoch: int, model: torch.nn.Module) -> None:
-        cpu["train"] += time.process_time() - cpu["since"]
-        if epoch not in args.eval:
-            cpu["since"] = time.process_time()
-            return
-        model.eval()
-        with torch.no_grad():
-            squeezed = [r.squeezed_nm for r in squeeze_many(model, [_xy(f) for f in fovs], radius)]
-        model.train()
-        miro = _tuned_scores(squeezed, fovs, split, args.seed)
-        seconds = cpu["train"]
-        row = {
-            "family": args.family,
-            "recipe": args.recipe,
-            "settings": json.dumps(
-                {k: getattr(cfg, k) for k in ("width", "steps", "lr", "schedule", "batch_size")}
-                | ({"radius": radius} if radius != RADIUS[args.family] else {})
-                | ({"alpha": cfg.alpha} if cfg.alpha != 10.0 else {})
-                | {"graphs": args.graphs, "epochs": cfg.epochs, "threads": args.threads}
-                | ({"crop": args.crop} if args.crop != 1 else {})
-                | ({"seed": args.seed} if args.seed else {})
-                | ({"train_seed": args.train_seed} if args.train_seed != args.seed else {})
-            ),
-            "nodes_per_graph": round(nodes),
+    def progress(epoch: int) -> dict:
+        return meta | {
             "epoch": epoch,
             "optimizer_steps": epoch * -(-len(graphs) // cfg.batch_size),
-            "train_minutes": round(seconds / 60, 2),
+            "train_minutes": round(cpu["train"] / 60, 2),
             "wall_minutes": round(_training_seconds(out_dir) / 60, 2),
             "augment_minutes": round(augment_s / 60, 2),
         }
-        for m in METRICS:
-            row[f"MIRO_{m}"] = round(miro[m].mean(), 4)
-            row[f"DBSCAN_{m}"] = round(baseline[m].mean(), 4)
-            row[f"gain_{m}"] = round(miro[m].mean() - baseline[m].mean(), 4)
-            row[f"p_{m}"] = paired_test(miro[m].to_numpy(), baseline[m].to_numpy(), True)["p"]
-        print(json.dumps(row), flush=True)
-        frame = pd.DataFrame([row])
-        header = not Path(args.results).exists()
-        frame.to_csv(args.results, mode="a", header=header, index=False)
+
+    def evaluate(epoch: int, model: torch.nn.Module) -> None:
+        cpu["train"] += time.process_time() - cpu["since"]
+        if baseline is not None and epoch in args.eval:
+            model.eval()
+            _append(progress(epoch), model, radius, fovs, split, args.seed, baseline, args.results)
+            model.train()
         cpu["since"] = time.process_time()
 
     train(graphs, cfg, out_dir, on_epoch=evaluate)
+    if args.train_only:
+        (out_dir / "run.json").write_text(json.dumps(progress(cfg.epochs) | {"seed": args.seed}))
+        print(f"trained {out_dir / 'model.pt'}; score it with: score {out_dir}")
+
+
+def score(args: argparse.Namespace) -> None:
+    """Score the checkpoints of ``run --train-only`` (e.g. trained on a GPU) as ``run`` would."""
+    for folder in map(Path, args.runs):
+        row = json.loads((folder / "run.json").read_text())
+        seed = row.pop("seed")
+        fovs, split = _data(row["family"], seed)
+        ckpt = load_checkpoint(folder / "model.pt")
+        baseline = _baseline(fovs, split, seed)
+        _append(row, ckpt.model.eval(), ckpt.radius, fovs, split, seed, baseline, args.results)
+
+
+def _baseline(fovs, split, seed: int) -> pd.DataFrame:
+    return _tuned_scores([_xy(f) for f in fovs], fovs, split, seed)
+
+
+def _append(row: dict, model, radius: float, fovs, split, seed: int, baseline, results) -> None:
+    """Squeeze every FOV, score MIRO + DBSCAN against ``baseline``; append ``row`` + scores."""
+    from miro.evaluation.stats import paired_test
+
+    with torch.no_grad():
+        squeezed = [r.squeezed_nm for r in squeeze_many(model, [_xy(f) for f in fovs], radius)]
+    miro = _tuned_scores(squeezed, fovs, split, seed)
+    row = dict(row)
+    for m in METRICS:
+        row[f"MIRO_{m}"] = round(miro[m].mean(), 4)
+        row[f"DBSCAN_{m}"] = round(baseline[m].mean(), 4)
+        row[f"gain_{m}"] = round(miro[m].mean() - baseline[m].mean(), 4)
+        row[f"p_{m}"] = paired_test(miro[m].to_numpy(), baseline[m].to_numpy(), True)["p"]
+    print(json.dumps(row), flush=True)
+    header = not Path(results).exists()
+    pd.DataFrame([row]).to_csv(results, mode="a", header=header, index=False)
 
 
 def _crops(cloud: PointCloud, k: int, radius: float) -> list[Data]:
@@ -299,13 +332,19 @@ def main() -> None:
     r.add_argument("--set", nargs="*", default=[], help="TrainConfig key=value")
     r.add_argument("--graphs", type=int, default=300, help="synthetic FOVs per epoch")
     r.add_argument("--crop", type=int, default=1, help="train on the k x k tiles of each FOV")
-    r.add_argument("--eval", type=int, nargs="+", required=True, help="epochs to evaluate")
+    r.add_argument("--eval", type=int, nargs="+", default=[], help="epochs to evaluate")
+    r.add_argument("--train-only", action="store_true", help="no evaluation: for `score`")
     r.add_argument("--threads", type=int, default=1)
+    r.add_argument("--device", default="cpu", help="training device (cuda: use wall_minutes)")
     r.add_argument("--seed", type=int, default=0, help="simulated data, split and tuning")
     r.add_argument("--train-seed", type=int, help="augmentation and training (default: --seed)")
     r.add_argument("--work", default="/tmp/learning_curve")
     r.add_argument("--results", default=str(RESULTS))
     r.set_defaults(func=run)
+    c = sub.add_parser("score")
+    c.add_argument("runs", nargs="+", help="folders of `run --train-only`")
+    c.add_argument("--results", default=str(RESULTS))
+    c.set_defaults(func=score)
     p = sub.add_parser("report")
     p.add_argument("--results", default=str(RESULTS))
     p.add_argument("--markdown", default=str(HERE / "learning_curve.md"))
@@ -313,6 +352,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "run" and args.train_seed is None:
         args.train_seed = args.seed
+    if args.command == "run" and not (args.eval or args.train_only):
+        parser.error("run needs --eval EPOCH... or --train-only")
     args.func(args)
 
 
