@@ -257,7 +257,7 @@ def report(args: argparse.Namespace) -> None:
         lines += [settings.to_markdown(index=False), ""]
     lines += _spread(rows, paper)
     Path(args.markdown).write_text("\n".join(lines))
-    fig, axes = plt.subplots(1, rows["family"].nunique(), figsize=(10, 4), squeeze=False)
+    fig, axes = plt.subplots(1, rows["family"].nunique(), figsize=(11, 4), squeeze=False)
     for ax, (family, group) in zip(axes[0], rows.groupby("family", sort=False), strict=True):
         colours = plt.get_cmap("tab20").colors
         for k, (recipe, curve) in enumerate(group.groupby("recipe", sort=False)):
@@ -269,9 +269,8 @@ def report(args: argparse.Namespace) -> None:
         ax.axhline(0.8 * target, ls=":", c="k", label="80 % of it")
         ax.axhline(0, c="grey", lw=0.5)
         ax.set(title=PAPER_ROWS[family], xlabel="training CPU minutes", ylabel="ARI† gain")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(Path(args.markdown).with_suffix(".png"), dpi=120)
+        ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    fig.savefig(Path(args.markdown).with_suffix(".png"), dpi=120, bbox_inches="tight")
     print(f"wrote {args.markdown}")
 
 
