@@ -166,6 +166,8 @@ def run(args: argparse.Namespace) -> None:
 def score(args: argparse.Namespace) -> None:
     """Score the checkpoints of ``run --train-only`` (e.g. trained on a GPU) as ``run`` would."""
     for folder in map(Path, args.runs):
+        if not (folder / "run.json").is_file() or not (folder / "model.pt").is_file():
+            raise SystemExit(f"{folder}: no run.json and model.pt (a folder of `run --train-only`)")
         row = json.loads((folder / "run.json").read_text())
         seed = row.pop("seed")
         fovs, split = _data(row["family"], seed)
