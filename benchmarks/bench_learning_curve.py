@@ -153,7 +153,9 @@ def run(args: argparse.Namespace) -> None:
         cpu["train"] += time.process_time() - cpu["since"]
         if baseline is not None and epoch in args.eval:
             model.eval()
-            _append(progress(epoch), model, radius, fovs, split, args.seed, baseline, args.results)
+            _append(
+                progress(epoch), [(model, radius)], fovs, split, args.seed, baseline, args.results
+            )
             model.train()
         cpu["since"] = time.process_time()
 
@@ -164,28 +166,50 @@ def run(args: argparse.Namespace) -> None:
 
 
 def score(args: argparse.Namespace) -> None:
-    """Score the checkpoints of ``run --train-only`` (e.g. trained on a GPU) as ``run`` would."""
+    """Score the checkpoints of ``run --train-only`` (e.g. trained on a GPU) as ``run`` would;
+    with ``--ensemble NAME``, the mean of their squeezed positions as one row (its minutes and
+    steps the sum of its members')."""
+    runs = []
     for folder in map(Path, args.runs):
         if not (folder / "run.json").is_file() or not (folder / "model.pt").is_file():
             raise SystemExit(f"{folder}: no run.json and model.pt (a folder of `run --train-only`)")
-        row = json.loads((folder / "run.json").read_text())
+        runs.append((json.loads((folder / "run.json").read_text()), [folder / "model.pt"]))
+    if args.ensemble:
+        data = {(row["family"], row["seed"]) for row, _ in runs}
+        if len(data) > 1:
+            raise SystemExit(f"an ensemble needs one family and data seed, got {sorted(data)}")
+        row = runs[0][0] | {
+            "recipe": args.ensemble,
+            "settings": json.dumps(
+                {k: v for k, v in json.loads(runs[0][0]["settings"]).items() if k != "train_seed"}
+                | {"ensemble": len(runs)}
+            ),
+        }
+        for key in ("optimizer_steps", "train_minutes", "wall_minutes", "augment_minutes"):
+            row[key] = round(sum(r[key] for r, _ in runs), 2)
+        runs = [(row, [path for _, paths in runs for path in paths])]
+    for row, paths in runs:
+        row = dict(row)
         seed = row.pop("seed")
         fovs, split = _data(row["family"], seed)
-        ckpt = load_checkpoint(folder / "model.pt")
+        models = [(c.model.eval(), c.radius) for c in map(load_checkpoint, paths)]
         baseline = _baseline(fovs, split, seed)
-        _append(row, ckpt.model.eval(), ckpt.radius, fovs, split, seed, baseline, args.results)
+        _append(row, models, fovs, split, seed, baseline, args.results)
 
 
 def _baseline(fovs, split, seed: int) -> pd.DataFrame:
     return _tuned_scores([_xy(f) for f in fovs], fovs, split, seed)
 
 
-def _append(row: dict, model, radius: float, fovs, split, seed: int, baseline, results) -> None:
-    """Squeeze every FOV, score MIRO + DBSCAN against ``baseline``; append ``row`` + scores."""
+def _append(row: dict, models: list, fovs, split, seed: int, baseline, results) -> None:
+    """Squeeze every FOV by each (model, radius) of ``models`` and average the positions; score
+    MIRO + DBSCAN against ``baseline``; append ``row`` + scores."""
     from miro.evaluation.stats import paired_test
 
+    coords = [_xy(f) for f in fovs]
     with torch.no_grad():
-        squeezed = [r.squeezed_nm for r in squeeze_many(model, [_xy(f) for f in fovs], radius)]
+        runs = [[r.squeezed_nm for r in squeeze_many(m, coords, radius)] for m, radius in models]
+    squeezed = [np.mean(fov, axis=0) for fov in zip(*runs, strict=True)]
     miro = _tuned_scores(squeezed, fovs, split, seed)
     row = dict(row)
     for m in METRICS:
@@ -344,6 +368,7 @@ def main() -> None:
     r.set_defaults(func=run)
     c = sub.add_parser("score")
     c.add_argument("runs", nargs="+", help="folders of `run --train-only`")
+    c.add_argument("--ensemble", metavar="NAME", help="score the runs as one averaged ensemble")
     c.add_argument("--results", default=str(RESULTS))
     c.set_defaults(func=score)
     p = sub.add_parser("report")
