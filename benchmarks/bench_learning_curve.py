@@ -261,7 +261,10 @@ def report(args: argparse.Namespace) -> None:
         "simulated data, split and training), rows named `...-trainN` with `--train-seed N`",
         "(seed 0's data, split and tuning; another augmentation and training); the others with",
         "seed 0. Rows named `...-cropK` trained on the K x K tiles of each synthetic FOV",
-        "(`--crop K`).",
+        "(`--crop K`). Rows named `...-ensemble...` score the mean squeezed positions of the",
+        "models of the training seeds the name lists (`ensemble12`: seeds 1 and 2,",
+        "`ensemble-1-11`: 1 and 11; `run --train-only`, then `score --ensemble`), minutes and",
+        "steps summed.",
         "",
     ]
     for family, group in rows.groupby("family", sort=False):
@@ -307,7 +310,7 @@ def _spread(rows: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
     settings = final["settings"].map(json.loads)
     final["data_seed"] = settings.map(lambda s: s.get("seed", 0))
     final["train_seed"] = settings.map(lambda s: s.get("train_seed", s.get("seed", 0)))
-    final["recipe"] = final["recipe"].str.replace(r"-(seed|train)\d+$", "", regex=True)
+    final["recipe"] = final["recipe"].str.replace(r"(-(seed|train)\d+)+$", "", regex=True)
     final["key"] = settings.map(
         lambda s: json.dumps({k: v for k, v in s.items() if k not in ("seed", "train_seed")})
     )
