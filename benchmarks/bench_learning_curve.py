@@ -18,6 +18,8 @@ and ``wall_minutes`` the training's wall time.
 
     python benchmarks/bench_learning_curve.py run --family c_shaped --recipe onecycle-3e-3 \\
         --set lr=3e-3 schedule=onecycle epochs=6 --graphs 300 --eval 2 4 6
+    python benchmarks/bench_learning_curve.py run ... --train-only --work DIR  # no evaluation
+    python benchmarks/bench_learning_curve.py score DIR/<family>-<recipe> ... [--ensemble NAME]
     python benchmarks/bench_learning_curve.py report   # -> benchmarks/learning_curve.md + .png
 
 The paper's gains (resources/paper_table1.csv) are the target: the issue asks for 80 % of the
