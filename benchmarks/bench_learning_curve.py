@@ -175,7 +175,14 @@ def score(args: argparse.Namespace) -> None:
     for folder in map(Path, args.runs):
         if not (folder / "run.json").is_file() or not (folder / "model.pt").is_file():
             raise SystemExit(f"{folder}: no run.json and model.pt (a folder of `run --train-only`)")
-        runs.append((json.loads((folder / "run.json").read_text()), [folder / "model.pt"]))
+        try:
+            row = json.loads((folder / "run.json").read_text())
+            missing = {"family", "recipe", "settings", "seed", "epoch"} - set(row)
+        except (json.JSONDecodeError, TypeError) as err:
+            raise SystemExit(f"{folder / 'run.json'}: not a run record ({err})") from err
+        if missing:
+            raise SystemExit(f"{folder / 'run.json'}: not a run record (no {sorted(missing)})")
+        runs.append((row, [folder / "model.pt"]))
     if args.ensemble:
         data = {(row["family"], row["seed"]) for row, _ in runs}
         if len(data) > 1:
@@ -193,8 +200,8 @@ def score(args: argparse.Namespace) -> None:
     for row, paths in runs:
         row = dict(row)
         seed = row.pop("seed")
-        fovs, split = _data(row["family"], seed)
         models = [(c.model.eval(), c.radius) for c in map(load_checkpoint, paths)]
+        fovs, split = _data(row["family"], seed)
         baseline = _baseline(fovs, split, seed)
         _append(row, models, fovs, split, seed, baseline, args.results)
 
