@@ -11,6 +11,8 @@ training, evaluation excluded: robust to other load on the machine), the mean AR
 and JI_c of both methods, MIRO's gain and the one-sided Wilcoxon p of each. ``--seed`` sets the
 simulated data, split and tuning, ``--train-seed`` (default: ``--seed``) the augmentation and
 training alone: runs of one recipe over several training seeds measure its spread on one data set.
+``--simulate KEY=VALUE`` passes a number to the family's simulator (e.g. ``min_separation=600``:
+structures 600 nm apart instead of twice their radius); ``score`` simulates the same data again.
 ``--crop K`` trains on the K x K tiles of each synthetic FOV instead of the whole FOV (K² times
 the optimizer steps per epoch at about the same cost). ``--device cuda`` trains on a GPU (the
 paper recipe's budget, docs/gpu-validation.md); ``train_minutes`` is then the host's CPU time
@@ -57,8 +59,8 @@ RADIUS = {"c_shaped": 0.1, "rings": 0.1}
 SEARCH = {"eps_range": (2.0, 200.0), "min_samples_range": (2, 60), "n_trials": 40}
 
 
-def _data(family: str, seed: int, n_fovs: int = 15, n_train: int = 3):
-    fovs = simulate_dataset(family, n_fovs, seed)
+def _data(family: str, seed: int, simulate: dict | None = None, n_fovs: int = 15, n_train: int = 3):
+    fovs = simulate_dataset(family, n_fovs, seed, **(simulate or {}))
     split = split_fovs(range(n_fovs), n_train=n_train, seed=seed)
     return fovs, split
 
@@ -90,7 +92,8 @@ def _tuned_scores(coords: list[np.ndarray], fovs, split, seed: int) -> pd.DataFr
 
 def run(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
-    fovs, split = _data(args.family, args.seed)
+    simulate = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.simulate)}
+    fovs, split = _data(args.family, args.seed, simulate)
     train_fovs = [fovs[i] for i in split["train"]]
     overrides = dict(kv.split("=", 1) for kv in args.set)
     radius = float(overrides.pop("radius", RADIUS[args.family]))
@@ -107,6 +110,7 @@ def run(args: argparse.Namespace) -> None:
         epochs=int(overrides.pop("epochs", max(args.eval, default=0))),
         seed=args.train_seed,
         device=args.device,
+        fast=overrides.pop("fast", "0") in ("1", "true", "True"),
     )
     if overrides:
         raise SystemExit(f"unknown settings {sorted(overrides)}")
@@ -131,8 +135,10 @@ def run(args: argparse.Namespace) -> None:
             | ({"alpha": cfg.alpha} if cfg.alpha != 10.0 else {})
             | {"graphs": args.graphs, "epochs": cfg.epochs, "threads": args.threads}
             | ({"crop": args.crop} if args.crop != 1 else {})
+            | ({"fast": True} if cfg.fast else {})
             | ({"device": args.device} if args.device != "cpu" else {})
             | ({"seed": args.seed} if args.seed else {})
+            | ({"simulate": simulate} if simulate else {})
             | ({"train_seed": args.train_seed} if args.train_seed != args.seed else {})
         ),
         "nodes_per_graph": round(nodes),
@@ -201,7 +207,7 @@ def score(args: argparse.Namespace) -> None:
         row = dict(row)
         seed = row.pop("seed")
         models = [(c.model.eval(), c.radius) for c in map(load_checkpoint, paths)]
-        fovs, split = _data(row["family"], seed)
+        fovs, split = _data(row["family"], seed, json.loads(row["settings"]).get("simulate"))
         baseline = _baseline(fovs, split, seed)
         _append(row, models, fovs, split, seed, baseline, args.results)
 
@@ -273,7 +279,9 @@ def report(args: argparse.Namespace) -> None:
         "(`--crop K`). Rows named `...-ensemble...` score the mean squeezed positions of the",
         "models of the training seeds the name lists (`ensemble12`: seeds 1 and 2,",
         "`ensemble-1-11`: 1 and 11; `run --train-only`, then `score --ensemble`), minutes and",
-        "steps summed.",
+        "steps summed. Rows named `...-sepN` ran on FOVs whose structures are at least N nm",
+        "apart (`--simulate min_separation=N`; the simulator's default is twice the radius,",
+        "500 nm).",
         "",
     ]
     for family, group in rows.groupby("family", sort=False):
@@ -374,6 +382,7 @@ def main() -> None:
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--device", default="cpu", help="training device (cuda: use wall_minutes)")
     r.add_argument("--seed", type=int, default=0, help="simulated data, split and tuning")
+    r.add_argument("--simulate", nargs="*", default=[], help="simulator key=value (number)")
     r.add_argument("--train-seed", type=int, help="augmentation and training (default: --seed)")
     r.add_argument("--work", default="/tmp/learning_curve")
     r.add_argument("--results", default=str(RESULTS))
