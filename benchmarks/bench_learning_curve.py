@@ -11,8 +11,9 @@ training, evaluation excluded: robust to other load on the machine), the mean AR
 and JI_c of both methods, MIRO's gain and the one-sided Wilcoxon p of each. ``--seed`` sets the
 simulated data, split and tuning, ``--train-seed`` (default: ``--seed``) the augmentation and
 training alone: runs of one recipe over several training seeds measure its spread on one data set.
-``--simulate KEY=VALUE`` passes a number to the family's simulator (e.g. ``min_separation=600``:
-structures 600 nm apart instead of twice their radius); ``score`` simulates the same data again.
+``--set fast=1`` trains with the compiled step (`TrainConfig.fast`). ``--simulate KEY=VALUE``
+passes a JSON value to the family's simulator (e.g. ``min_separation=600``: structures 600 nm apart
+instead of twice their radius); ``score`` simulates the same data again.
 ``--crop K`` trains on the K x K tiles of each synthetic FOV instead of the whole FOV (K² times
 the optimizer steps per epoch at about the same cost). ``--device cuda`` trains on a GPU (the
 paper recipe's budget, docs/gpu-validation.md); ``train_minutes`` is then the host's CPU time
@@ -65,6 +66,13 @@ def _data(family: str, seed: int, simulate: dict | None = None, n_fovs: int = 15
     return fovs, split
 
 
+def _json_value(key: str, text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"--simulate {key}={text}: not a JSON value ({err})") from err
+
+
 def _xy(fov: pd.DataFrame) -> np.ndarray:
     return fov[["x", "y"]].to_numpy(float)
 
@@ -92,7 +100,7 @@ def _tuned_scores(coords: list[np.ndarray], fovs, split, seed: int) -> pd.DataFr
 
 def run(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
-    simulate = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.simulate)}
+    simulate = {k: _json_value(k, v) for k, v in (kv.split("=", 1) for kv in args.simulate)}
     fovs, split = _data(args.family, args.seed, simulate)
     train_fovs = [fovs[i] for i in split["train"]]
     overrides = dict(kv.split("=", 1) for kv in args.set)
@@ -382,7 +390,7 @@ def main() -> None:
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--device", default="cpu", help="training device (cuda: use wall_minutes)")
     r.add_argument("--seed", type=int, default=0, help="simulated data, split and tuning")
-    r.add_argument("--simulate", nargs="*", default=[], help="simulator key=value (number)")
+    r.add_argument("--simulate", nargs="*", default=[], help="simulator key=JSON value")
     r.add_argument("--train-seed", type=int, help="augmentation and training (default: --seed)")
     r.add_argument("--work", default="/tmp/learning_curve")
     r.add_argument("--results", default=str(RESULTS))
