@@ -66,6 +66,19 @@ def _data(family: str, seed: int, simulate: dict | None = None, n_fovs: int = 15
     return fovs, split
 
 
+def _pairs(option: str, items: list[str]) -> dict[str, str]:
+    bad = [kv for kv in items if "=" not in kv]
+    if bad:
+        raise SystemExit(f"{option} {bad[0]}: expected KEY=VALUE")
+    return dict(kv.split("=", 1) for kv in items)
+
+
+def _flag(key: str, text: str) -> bool:
+    if text.lower() not in ("0", "1", "false", "true"):
+        raise SystemExit(f"--set {key}={text}: expected 0, 1, false or true")
+    return text.lower() in ("1", "true")
+
+
 def _json_value(key: str, text: str):
     try:
         return json.loads(text)
@@ -100,10 +113,10 @@ def _tuned_scores(coords: list[np.ndarray], fovs, split, seed: int) -> pd.DataFr
 
 def run(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
-    simulate = {k: _json_value(k, v) for k, v in (kv.split("=", 1) for kv in args.simulate)}
+    simulate = {k: _json_value(k, v) for k, v in _pairs("--simulate", args.simulate).items()}
     fovs, split = _data(args.family, args.seed, simulate)
     train_fovs = [fovs[i] for i in split["train"]]
-    overrides = dict(kv.split("=", 1) for kv in args.set)
+    overrides = _pairs("--set", args.set)
     radius = float(overrides.pop("radius", RADIUS[args.family]))
     cfg = TrainConfig(
         radius=radius,
@@ -118,7 +131,7 @@ def run(args: argparse.Namespace) -> None:
         epochs=int(overrides.pop("epochs", max(args.eval, default=0))),
         seed=args.train_seed,
         device=args.device,
-        fast=overrides.pop("fast", "0") in ("1", "true", "True"),
+        fast=_flag("fast", overrides.pop("fast", "0")),
     )
     if overrides:
         raise SystemExit(f"unknown settings {sorted(overrides)}")
