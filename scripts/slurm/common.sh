@@ -25,3 +25,23 @@ recorded_pid() {
     echo "$pid"
   fi
 }
+
+# claim_conf_link LINK DIR: make way for DIR's cluster at LINK (/run/slurm/conf, which configless
+# slurmd points at its STATE_DIR/spool/conf-cache). No link, or a link into DIR, needs nothing; a
+# link left by a cluster of these scripts whose slurmd no longer runs (a killed run that never
+# called stop.sh) is removed; a live cluster, or a link these scripts did not make into an
+# existing directory, is an error that names its owner.
+claim_conf_link() {
+  local link="$1" dir="$2" target owner pid
+  target="$(readlink "$link" || true)"
+  [[ -n "$target" && "$target" != "$dir/"* ]] || return 0
+  owner="${target%/spool/conf-cache}"
+  if [[ "$owner" == "$target" ]]; then
+    [[ ! -e "$target" ]] || die "$link -> $target was not made by a local cluster of these scripts: remove it or stop the SLURM that made it"
+    return 0
+  fi
+  pid="$(recorded_pid "$owner" slurmd)"
+  [[ -z "$pid" ]] || die "another local SLURM cluster (slurmd pid $pid) owns $link -> $target: stop it first with $(dirname "${BASH_SOURCE[0]}")/stop.sh $owner"
+  log "removing $link -> $target: left by a cluster whose slurmd no longer runs"
+  rm -f "$link"
+}

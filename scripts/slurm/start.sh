@@ -142,10 +142,7 @@ else
 fi
 
 # /run/slurm/conf links to the configuration cache of the last configless slurmd started.
-fallback="$(readlink /run/slurm/conf || true)"
-if [[ -n "$fallback" && "$fallback" != "$dir/"* && -e "$fallback" ]]; then
-  die "another local SLURM cluster owns /run/slurm/conf -> $fallback: stop it first"
-fi
+claim_conf_link /run/slurm/conf "$dir"
 
 write_conf
 launch slurmctld slurmctld -D -i -f "$conf"

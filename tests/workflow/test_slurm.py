@@ -136,6 +136,92 @@ def test_profiles_request_gpu_for_train_and_map_it_away_for_tests():
     assert all("EDIT_ME" in p for p in partitions(user)), "user partitions must be marked EDIT ME"
 
 
+def claim_conf_link(link: Path, state: Path) -> subprocess.CompletedProcess:
+    """common.sh's claim_conf_link LINK STATE_DIR, as start.sh runs it for /run/slurm/conf."""
+    script = f'source "{SCRIPTS / "common.sh"}"; claim_conf_link "$1" "$2"'
+    return subprocess.run(
+        ["bash", "-c", script, "claim", str(link), str(state)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def left_cluster(root: Path, slurmd_pid: int) -> tuple[Path, Path]:
+    """A state directory as a run of start.sh leaves it, and the conf link its slurmd made."""
+    owner = root / "pytest-4" / "slurm0"
+    (owner / "spool" / "conf-cache").mkdir(parents=True)
+    (owner / "slurmd.pid").write_text(f"{slurmd_pid}\n")
+    link = root / "conf"
+    link.symlink_to(owner / "spool" / "conf-cache")
+    return owner, link
+
+
+def fake_slurmd(tmp_path: Path) -> subprocess.Popen:
+    """A running process whose command name is slurmd (a copy of sleep)."""
+    binary = tmp_path / "bin" / "slurmd"
+    binary.parent.mkdir()
+    shutil.copy(shutil.which("sleep"), binary)
+    return subprocess.Popen([str(binary), "60"])
+
+
+def test_a_killed_test_session_s_cluster_is_stopped_by_the_next(tmp_path):
+    live = fake_slurmd(tmp_path)
+    dead_session = subprocess.Popen(["true"])
+    dead_session.wait()
+    try:
+        owner, link = left_cluster(tmp_path, live.pid)
+        (owner / OWNER_FILE).write_text(f"{os.getpid()}\n")  # this session runs: untouched
+        stop_orphaned_cluster(link)
+        assert live.poll() is None
+        (owner / OWNER_FILE).write_text(f"{dead_session.pid}\n")
+        stop_orphaned_cluster(link)
+        assert live.wait(timeout=30) is not None
+        assert not (owner / "slurmd.pid").exists()
+    finally:
+        live.kill()
+
+
+def test_start_removes_the_conf_link_of_a_killed_cluster(tmp_path):
+    """The CI failure of stop 26: a run killed before stop.sh left /run/slurm/conf pointing
+    into its state directory; the next start must not refuse because of it."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    _, link = left_cluster(tmp_path, dead.pid)
+    done = claim_conf_link(link, tmp_path / "slurm1")
+    assert done.returncode == 0, done.stderr
+    assert not link.is_symlink()
+    assert "slurmd no longer runs" in done.stderr
+
+
+def test_start_refuses_a_live_cluster_and_names_how_to_stop_it(tmp_path):
+    live = fake_slurmd(tmp_path)
+    try:
+        owner, link = left_cluster(tmp_path, live.pid)
+        done = claim_conf_link(link, tmp_path / "slurm1")
+    finally:
+        live.kill()
+        live.wait()
+    assert done.returncode == 1
+    assert link.is_symlink()
+    assert f"slurmd pid {live.pid}" in done.stderr
+    assert f"stop.sh {owner}" in done.stderr
+
+
+def test_start_keeps_its_own_link_and_refuses_a_foreign_one(tmp_path):
+    state = tmp_path / "slurm0"
+    (state / "spool" / "conf-cache").mkdir(parents=True)
+    own = tmp_path / "own"
+    own.symlink_to(state / "spool" / "conf-cache")
+    assert claim_conf_link(own, state).returncode == 0
+    assert own.is_symlink()
+    foreign = tmp_path / "foreign"
+    foreign.symlink_to(tmp_path)  # an existing directory that is no cluster's conf-cache
+    done = claim_conf_link(foreign, state)
+    assert done.returncode == 1
+    assert "was not made by a local cluster of these scripts" in done.stderr
+
+
 def loud_skip(reason: str) -> None:
     message = f"SLURM INTEGRATION TESTS SKIPPED: {reason}"
     print(f"\n{'!' * 80}\n{message}\n{'!' * 80}", file=sys.stderr)
@@ -144,6 +230,23 @@ def loud_skip(reason: str) -> None:
 
 def run_script(name: str, *args: str, timeout: int) -> None:
     subprocess.run(["bash", str(SCRIPTS / name), *args], check=True, timeout=timeout)
+
+
+OWNER_FILE = "pytest.pid"  # in a state directory: the test session that started the cluster
+
+
+def stop_orphaned_cluster(link: Path = Path("/run/slurm/conf")) -> None:
+    """Stop the cluster of an earlier test session that was killed before its teardown: its
+    daemons (setsid, so they outlive the session) would keep /run/slurm/conf, and start.sh would
+    refuse. Only clusters whose recorded session no longer runs are touched."""
+    owner = Path(os.path.realpath(link)).parent.parent
+    pid_file = owner / OWNER_FILE
+    if not pid_file.is_file():
+        return
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except ProcessLookupError:
+        run_script("stop.sh", str(owner), timeout=120)
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +259,8 @@ def slurm_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
         loud_skip("SLURM is not installed and apt-get is unavailable to install it")
     state = tmp_path_factory.mktemp("slurm")
     run_script("install.sh", timeout=900)
+    stop_orphaned_cluster()
+    (state / OWNER_FILE).write_text(f"{os.getpid()}\n")
     try:
         run_script("start.sh", str(state), timeout=180)
         yield {
