@@ -136,6 +136,33 @@ def test_profiles_request_gpu_for_train_and_map_it_away_for_tests():
     assert all("EDIT_ME" in p for p in partitions(user)), "user partitions must be marked EDIT ME"
 
 
+def loud_skip(reason: str) -> None:
+    message = f"SLURM INTEGRATION TESTS SKIPPED: {reason}"
+    print(f"\n{'!' * 80}\n{message}\n{'!' * 80}", file=sys.stderr)
+    pytest.skip(message)
+
+
+def run_script(name: str, *args: str, timeout: int) -> None:
+    subprocess.run(["bash", str(SCRIPTS / name), *args], check=True, timeout=timeout)
+
+
+OWNER_FILE = "pytest.pid"  # in a state directory: the test session that started the cluster
+
+
+def stop_orphaned_cluster(link: Path = Path("/run/slurm/conf")) -> None:
+    """Stop the cluster of an earlier test session that was killed before its teardown: its
+    daemons (setsid, so they outlive the session) would keep /run/slurm/conf, and start.sh would
+    refuse. Only clusters whose recorded session no longer runs are touched."""
+    owner = Path(os.path.realpath(link)).parent.parent
+    pid_file = owner / OWNER_FILE
+    if not pid_file.is_file():
+        return
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except ProcessLookupError:
+        run_script("stop.sh", str(owner), timeout=120)
+
+
 def claim_conf_link(link: Path, state: Path) -> subprocess.CompletedProcess:
     """common.sh's claim_conf_link LINK STATE_DIR, as start.sh runs it for /run/slurm/conf."""
     script = f'source "{SCRIPTS / "common.sh"}"; claim_conf_link "$1" "$2"'
@@ -165,7 +192,7 @@ def fake_slurmd(tmp_path: Path) -> subprocess.Popen:
     return subprocess.Popen([str(binary), "60"])
 
 
-def test_a_killed_test_session_s_cluster_is_stopped_by_the_next(tmp_path):
+def test_the_cluster_of_a_killed_test_session_is_stopped_by_the_next(tmp_path):
     live = fake_slurmd(tmp_path)
     dead_session = subprocess.Popen(["true"])
     dead_session.wait()
@@ -220,33 +247,6 @@ def test_start_keeps_its_own_link_and_refuses_a_foreign_one(tmp_path):
     done = claim_conf_link(foreign, state)
     assert done.returncode == 1
     assert "was not made by a local cluster of these scripts" in done.stderr
-
-
-def loud_skip(reason: str) -> None:
-    message = f"SLURM INTEGRATION TESTS SKIPPED: {reason}"
-    print(f"\n{'!' * 80}\n{message}\n{'!' * 80}", file=sys.stderr)
-    pytest.skip(message)
-
-
-def run_script(name: str, *args: str, timeout: int) -> None:
-    subprocess.run(["bash", str(SCRIPTS / name), *args], check=True, timeout=timeout)
-
-
-OWNER_FILE = "pytest.pid"  # in a state directory: the test session that started the cluster
-
-
-def stop_orphaned_cluster(link: Path = Path("/run/slurm/conf")) -> None:
-    """Stop the cluster of an earlier test session that was killed before its teardown: its
-    daemons (setsid, so they outlive the session) would keep /run/slurm/conf, and start.sh would
-    refuse. Only clusters whose recorded session no longer runs are touched."""
-    owner = Path(os.path.realpath(link)).parent.parent
-    pid_file = owner / OWNER_FILE
-    if not pid_file.is_file():
-        return
-    try:
-        os.kill(int(pid_file.read_text()), 0)
-    except ProcessLookupError:
-        run_script("stop.sh", str(owner), timeout=120)
 
 
 @pytest.fixture(scope="session")
